@@ -1,0 +1,368 @@
+package logbridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"reflect"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Format selects how the console and file sinks write a record.
+type Format int
+
+const (
+	// FormatJSON writes one JSON object per line.
+	FormatJSON Format = iota
+	// FormatText writes one human-readable line per record:
+	// time, level, logger, message, then key=value pairs.
+	FormatText
+)
+
+// ParseFormat parses LOG_FORMAT: "json" or "text".
+func ParseFormat(s string) (Format, error) {
+	switch s {
+	case "json", "JSON":
+		return FormatJSON, nil
+	case "text", "TEXT", "console":
+		return FormatText, nil
+	}
+	return 0, fmt.Errorf("logbridge: invalid format %q (want json or text)", s)
+}
+
+// String returns "json" or "text".
+func (f Format) String() string {
+	if f == FormatText {
+		return "text"
+	}
+	return "json"
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Control characters, ANSI
+// escapes and invalid UTF-8 are escaped so no value can split or colour a line.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 end lines in some readers; C1 controls include CSI.
+		if r == '\u2028' || r == '\u2029' || (r >= 0x80 && r < 0xa0) {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// needsQuote reports whether a text-format value must be quoted.
+func needsQuote(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || !strconv.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// appendTextString appends s for the text format: bare when safe, else
+// quoted with Go escapes (\n, \x1b, \xff), so one record is one line.
+func appendTextString(b []byte, s string) []byte {
+	if !needsQuote(s) {
+		return append(b, s...)
+	}
+	return strconv.AppendQuote(b, s)
+}
+
+// appendTextMessage appends a message in the text format: spaces stay, but
+// every character that could split a line or forge output is escaped.
+func appendTextMessage(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\\':
+				b = append(b, '\\', '\\')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+		case !strconv.IsPrint(r):
+			q := strconv.QuoteRuneToASCII(r) // '\u200b', quotes dropped below
+			b = append(b, q[1:len(q)-1]...)
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
+}
+
+// appendTime appends t in UTC as RFC 3339 with a fixed number of
+// fractional digits (3 or 6).
+func appendTime(b []byte, t time.Time, digits int) []byte {
+	t = t.UTC()
+	if digits == 3 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	}
+	return t.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+}
+
+// appendJSONValue appends v (already resolved) as a JSON value.
+func appendJSONValue(b []byte, v slog.Value, depth int) []byte {
+	switch v.Kind() {
+	case slog.KindString:
+		return appendJSONString(b, v.String())
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindFloat64:
+		f := v.Float64()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return appendJSONString(b, strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool())
+	case slog.KindDuration:
+		return appendJSONString(b, v.Duration().String())
+	case slog.KindTime:
+		return appendJSONString(b, v.Time().UTC().Format(time.RFC3339Nano))
+	case slog.KindGroup:
+		b = append(b, '{')
+		first := true
+		for _, a := range v.Group() {
+			b, first = appendJSONAttr(b, a, first, depth+1)
+		}
+		return append(b, '}')
+	case slog.KindAny:
+		return appendJSONAny(b, v.Any())
+	}
+	return appendJSONString(b, v.String())
+}
+
+func appendJSONAny(b []byte, x any) []byte {
+	switch x := x.(type) {
+	case nil:
+		return append(b, "null"...)
+	case error:
+		b = append(b, `{"message":`...)
+		b = appendJSONString(b, safeError(x))
+		b = append(b, `,"type":`...)
+		b = appendJSONString(b, typeName(x))
+		return append(b, '}')
+	case json.Marshaler, []any, map[string]any:
+		if j, err := safeMarshal(x); err == nil {
+			return append(b, j...)
+		}
+	case fmt.Stringer:
+		return appendJSONString(b, safeSprint(x))
+	}
+	rv := reflect.ValueOf(x)
+	switch rv.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
+		if j, err := safeMarshal(x); err == nil {
+			return append(b, j...)
+		}
+	}
+	return appendJSONString(b, safeSprint(x))
+}
+
+// appendJSONAttr appends ,"key":value (or without the comma when first).
+// Empty groups and empty attributes are skipped, as slog.Handler requires.
+func appendJSONAttr(b []byte, a slog.Attr, first bool, depth int) ([]byte, bool) {
+	a.Value = a.Value.Resolve()
+	if a.Equal(slog.Attr{}) {
+		return b, first
+	}
+	if a.Value.Kind() == slog.KindGroup {
+		attrs := a.Value.Group()
+		if len(attrs) == 0 {
+			return b, first
+		}
+		if a.Key == "" || depth > maxDepth {
+			// Inline an unnamed group's attributes into the parent.
+			for _, ga := range attrs {
+				b, first = appendJSONAttr(b, ga, first, depth+1)
+			}
+			return b, first
+		}
+	}
+	if !first {
+		b = append(b, ',')
+	}
+	b = appendJSONString(b, a.Key)
+	b = append(b, ':')
+	return appendJSONValue(b, a.Value, depth), false
+}
+
+const maxDepth = 32
+
+// appendTextAttr appends " key=value" with group prefixes as dotted keys.
+func appendTextAttr(b []byte, prefix string, a slog.Attr, depth int) []byte {
+	a.Value = a.Value.Resolve()
+	if a.Equal(slog.Attr{}) {
+		return b
+	}
+	if a.Value.Kind() == slog.KindGroup {
+		p := prefix
+		if a.Key != "" {
+			p = prefix + a.Key + "."
+		}
+		if depth > maxDepth {
+			return b
+		}
+		for _, ga := range a.Value.Group() {
+			b = appendTextAttr(b, p, ga, depth+1)
+		}
+		return b
+	}
+	b = append(b, ' ')
+	b = appendTextString(b, prefix+a.Key)
+	b = append(b, '=')
+	return appendTextValue(b, prefix+a.Key, a.Value)
+}
+
+func appendTextValue(b []byte, key string, v slog.Value) []byte {
+	switch v.Kind() {
+	case slog.KindString:
+		return appendTextString(b, v.String())
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindFloat64:
+		return strconv.AppendFloat(b, v.Float64(), 'g', -1, 64)
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool())
+	case slog.KindDuration:
+		return append(b, v.Duration().String()...)
+	case slog.KindTime:
+		return v.Time().UTC().AppendFormat(b, time.RFC3339Nano)
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			b = appendTextString(b, safeError(x))
+			b = append(b, ' ')
+			b = appendTextString(b, key+".type")
+			b = append(b, '=')
+			return appendTextString(b, typeName(x))
+		case nil:
+			return append(b, "<nil>"...)
+		case fmt.Stringer:
+			return appendTextString(b, safeSprint(x))
+		default:
+			rv := reflect.ValueOf(x)
+			switch rv.Kind() {
+			case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
+				if j, err := safeMarshal(x); err == nil {
+					return appendTextString(b, string(j))
+				}
+			}
+			return appendTextString(b, safeSprint(x))
+		}
+	}
+	return appendTextString(b, v.String())
+}
+
+// safeError returns err.Error(), surviving a panicking Error method.
+func safeError(err error) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("!PANIC in Error: %v", r)
+		}
+	}()
+	if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && v.IsNil() {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+func safeSprint(x any) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("!PANIC in String: %v", r)
+		}
+	}()
+	return fmt.Sprint(x)
+}
+
+func safeMarshal(x any) (j []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in MarshalJSON: %v", r)
+		}
+	}()
+	return json.Marshal(x)
+}
+
+func typeName(x any) string {
+	return reflect.TypeOf(x).String()
+}

@@ -1,0 +1,281 @@
+package logbridge
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// output is a destination with a shared lock: clones of a writerHandler write
+// through the same output, one Write call per record.
+type output struct {
+	mu     sync.Mutex
+	w      io.Writer
+	format Format
+	color  bool
+	source bool
+}
+
+func (o *output) write(b []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, err := o.w.Write(b)
+	return err
+}
+
+// isTerminal reports whether w is a character device and NO_COLOR is unset.
+func isTerminal(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// writerHandler formats records as JSON or text lines. It is the slog.Handler
+// behind the console and file sinks. It writes the logger name, the trace and
+// span IDs of the context's span and the context's fields on every record.
+type writerHandler struct {
+	out  *output
+	name string
+
+	pre         []byte   // preformatted WithAttrs attributes (with opened groups, JSON)
+	groups      []string // all groups
+	nOpenGroups int      // groups already opened in pre (JSON)
+	prefix      string   // dotted group prefix (text)
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func (h *writerHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *writerHandler) clone() *writerHandler {
+	h2 := *h
+	h2.pre = append([]byte(nil), h.pre...)
+	h2.groups = append([]string(nil), h.groups...)
+	return &h2
+}
+
+func (h *writerHandler) withName(name string) *writerHandler {
+	h2 := *h
+	h2.name = name
+	return &h2
+}
+
+func (h *writerHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if countAttrs(attrs) == 0 {
+		return h
+	}
+	h2 := h.clone()
+	if h.out.format == FormatText {
+		for _, a := range attrs {
+			h2.pre = appendTextAttr(h2.pre, h2.prefix, a, 0)
+		}
+		return h2
+	}
+	h2.pre = h2.openGroups(h2.pre)
+	first := len(h2.pre) == 0 || h2.pre[len(h2.pre)-1] == '{'
+	for _, a := range attrs {
+		h2.pre, first = appendJSONAttr(h2.pre, a, first, 0)
+	}
+	return h2
+}
+
+func (h *writerHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := h.clone()
+	h2.groups = append(h2.groups, name)
+	h2.prefix += name + "."
+	return h2
+}
+
+// openGroups appends the groups not yet opened in pre.
+func (h *writerHandler) openGroups(b []byte) []byte {
+	for _, g := range h.groups[h.nOpenGroups:] {
+		if len(b) > 0 && b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, g)
+		b = append(b, ':', '{')
+	}
+	h.nOpenGroups = len(h.groups)
+	return b
+}
+
+func countAttrs(attrs []slog.Attr) int {
+	n := 0
+	for _, a := range attrs {
+		if !a.Equal(slog.Attr{}) {
+			n++
+		}
+	}
+	return n
+}
+
+func (h *writerHandler) Handle(ctx context.Context, r slog.Record) error {
+	bp := bufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	if h.out.format == FormatText {
+		b = h.appendText(b, ctx, r)
+	} else {
+		b = h.appendJSON(b, ctx, r)
+	}
+	err := h.out.write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+func (h *writerHandler) appendJSON(b []byte, ctx context.Context, r slog.Record) []byte {
+	b = append(b, '{')
+	if !r.Time.IsZero() {
+		b = append(b, `"time":"`...)
+		b = appendTime(b, r.Time, 6)
+		b = append(b, `",`...)
+	}
+	b = append(b, `"level":"`...)
+	b = append(b, LevelName(r.Level)...)
+	b = append(b, '"')
+	if h.name != "" {
+		b = append(b, `,"logger":`...)
+		b = appendJSONString(b, h.name)
+	}
+	b = append(b, `,"msg":`...)
+	b = appendJSONString(b, r.Message)
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		b = appendIDs(b, sc, `,"trace_id":"`, `","span_id":"`)
+		b = append(b, '"')
+	}
+	if h.out.source && r.PC != 0 {
+		b = append(b, `,"source":`...)
+		b = appendJSONString(b, source(r.PC))
+	}
+	for _, a := range fieldsFromContext(ctx) {
+		b, _ = appendJSONAttr(b, a, false, 0)
+	}
+	opened := h.nOpenGroups
+	if len(h.pre) > 0 {
+		b = append(b, ',')
+		b = append(b, h.pre...)
+	}
+	if r.NumAttrs() > 0 {
+		// Open the remaining groups only when the record has attributes, so
+		// an empty group is never printed.
+		mark, markOpened := len(b), opened
+		for _, g := range h.groups[opened:] {
+			if b[len(b)-1] != '{' {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, g)
+			b = append(b, ':', '{')
+			opened++
+		}
+		n := 0
+		r.Attrs(func(a slog.Attr) bool {
+			was := len(b)
+			b, _ = appendJSONAttr(b, a, b[len(b)-1] == '{', 0)
+			if len(b) != was {
+				n++
+			}
+			return true
+		})
+		if n == 0 {
+			b, opened = b[:mark], markOpened
+		}
+	}
+	for range opened {
+		b = append(b, '}')
+	}
+	return append(b, '}', '\n')
+}
+
+func (h *writerHandler) appendText(b []byte, ctx context.Context, r slog.Record) []byte {
+	if !r.Time.IsZero() {
+		b = appendTime(b, r.Time, 3)
+		b = append(b, ' ')
+	}
+	if h.out.color {
+		b = append(b, levelColor(r.Level)...)
+		b = append(b, LevelName(r.Level)...)
+		b = append(b, "\x1b[0m"...)
+	} else {
+		b = append(b, LevelName(r.Level)...)
+	}
+	if h.name != "" {
+		b = append(b, ' ')
+		b = appendTextString(b, h.name)
+	}
+	b = append(b, ' ')
+	b = appendTextMessage(b, r.Message)
+	b = append(b, h.pre...)
+	r.Attrs(func(a slog.Attr) bool {
+		b = appendTextAttr(b, h.prefix, a, 0)
+		return true
+	})
+	for _, a := range fieldsFromContext(ctx) {
+		b = appendTextAttr(b, "", a, 0)
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		b = appendIDs(b, sc, " trace_id=", " span_id=")
+	}
+	if h.out.source && r.PC != 0 {
+		b = append(b, " source="...)
+		b = appendTextString(b, source(r.PC))
+	}
+	return append(b, '\n')
+}
+
+func appendIDs(b []byte, sc trace.SpanContext, traceKey, spanKey string) []byte {
+	tid, sid := sc.TraceID(), sc.SpanID()
+	b = append(b, traceKey...)
+	b = appendHex(b, tid[:])
+	b = append(b, spanKey...)
+	return appendHex(b, sid[:])
+}
+
+func appendHex(b []byte, id []byte) []byte {
+	for _, c := range id {
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}
+
+// source returns "dir/file.go:line" for a program counter.
+func source(pc uintptr) string {
+	fs := runtime.CallersFrames([]uintptr{pc})
+	f, _ := fs.Next()
+	if f.File == "" {
+		return ""
+	}
+	dir, file := filepath.Split(f.File)
+	return filepath.Join(filepath.Base(dir), file) + ":" + strconv.Itoa(f.Line)
+}
+
+func levelColor(l slog.Level) string {
+	switch {
+	case l >= LevelCritical:
+		return "\x1b[1;35m"
+	case l >= slog.LevelError:
+		return "\x1b[31m"
+	case l >= slog.LevelWarn:
+		return "\x1b[33m"
+	case l >= slog.LevelInfo:
+		return "\x1b[32m"
+	}
+	return "\x1b[36m"
+}
