@@ -1,0 +1,451 @@
+package otelsetup
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/otelkit/otelkit/logbridge"
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Source says where the value of a setting came from.
+type Source string
+
+// The sources, from lowest to highest precedence.
+const (
+	SourceDefault Source = "default"
+	SourceProfile Source = "profile"
+	SourceCode    Source = "code"
+	SourceFile    Source = "file"
+	SourceEnv     Source = "env"
+)
+
+// Profile names a set of defaults for an environment.
+const (
+	ProfileDevelopment = "development" // text logs at DEBUG on the console
+	ProfileProduction  = "production"  // JSON logs at INFO
+)
+
+// config is the resolved configuration. Every field that can be set from
+// the environment or a file is described by a setting in settings.
+type config struct {
+	serviceName, serviceVersion, environment, profile string
+	resourceAttrs                                     map[string]string
+
+	disabled bool
+
+	endpoint                                         string
+	tracesEndpoint, metricsEndpoint, logsEndpoint    string
+	protocol                                         string
+	headers                                          map[string]string
+	timeout                                          time.Duration
+	tracesExporter, metricsExporter, logsExporter    string
+	sampler, samplerArg                              string
+	propagators                                      string
+	metricInterval                                   time.Duration
+	promHost                                         string
+	promPort                                         int
+	bspDelay, bspTimeout, blrpDelay, blrpTimeout     time.Duration
+	bspQueue, bspBatch, blrpQueue, blrpBatch         int
+	runtimeMetrics                                   bool
+	dropReportInterval                               time.Duration
+
+	logLevel                   slog.Level
+	logFormat                  logbridge.Format
+	logLevels                  map[string]string
+	logSource                  bool
+	logConsole                 string
+	logFile, logErrorFile      string
+	logFileMaxSizeMB           int
+	logFileMaxBackups          int
+	logFileMaxAgeDays          int
+	logFileCompress            bool
+
+	// Set in code only.
+	configFile    string
+	ignoreEnv     bool
+	globals       bool
+	console       io.Writer
+	stderr        io.Writer
+	extraAttrs    []attribute.KeyValue
+	spanExporter  sdktrace.SpanExporter
+	logExporter   sdklog.Exporter
+	metricReaders []sdkmetric.Reader
+	traceSampler  sdktrace.Sampler
+	syncExport    bool
+	getenv        func(string) string
+
+	sources map[string]Source
+}
+
+// kind is how a setting's raw value is shaped.
+type kind int
+
+const (
+	scalar kind = iota
+	mapping
+)
+
+// setting is one configurable value: its key in the configuration file, its
+// environment variable, how to parse it and how to show it at start-up.
+type setting struct {
+	key    string
+	env    string
+	kind   kind
+	secret bool
+	set    func(c *config, s string, m map[string]string) error
+	show   func(c *config) string
+}
+
+func str(key, env string, f func(*config) *string, valid ...string) setting {
+	return setting{key: key, env: env,
+		set: func(c *config, s string, _ map[string]string) error {
+			s = strings.TrimSpace(s)
+			if len(valid) > 0 && !contains(valid, strings.ToLower(s)) {
+				return fmt.Errorf("want one of %s", strings.Join(valid, ", "))
+			}
+			if len(valid) > 0 {
+				s = strings.ToLower(s)
+			}
+			*f(c) = s
+			return nil
+		},
+		show: func(c *config) string { return *f(c) },
+	}
+}
+
+func endpoint(key, env string, f func(*config) *string) setting {
+	s := str(key, env, f)
+	s.set = func(c *config, v string, _ map[string]string) error {
+		v = strings.TrimSpace(v)
+		if v != "" {
+			if err := validEndpoint(v); err != nil {
+				return err
+			}
+		}
+		*f(c) = v
+		return nil
+	}
+	s.show = func(c *config) string { return maskURL(*f(c)) }
+	return s
+}
+
+func integer(key, env string, f func(*config) *int, min int) setting {
+	return setting{key: key, env: env,
+		set: func(c *config, s string, _ map[string]string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("want an integer")
+			}
+			if n < min {
+				return fmt.Errorf("want an integer of at least %d", min)
+			}
+			*f(c) = n
+			return nil
+		},
+		show: func(c *config) string { return strconv.Itoa(*f(c)) },
+	}
+}
+
+func boolean(key, env string, f func(*config) *bool) setting {
+	return setting{key: key, env: env,
+		set: func(c *config, s string, _ map[string]string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("want true or false")
+			}
+			*f(c) = b
+			return nil
+		},
+		show: func(c *config) string { return strconv.FormatBool(*f(c)) },
+	}
+}
+
+// millis parses a duration the way the OpenTelemetry variables give it: a
+// whole number of milliseconds; a Go duration such as "5s" is accepted too.
+func millis(key, env string, f func(*config) *time.Duration) setting {
+	return setting{key: key, env: env,
+		set: func(c *config, s string, _ map[string]string) error {
+			d, err := parseMillis(s)
+			if err != nil {
+				return err
+			}
+			*f(c) = d
+			return nil
+		},
+		show: func(c *config) string { return f(c).String() },
+	}
+}
+
+func parseMillis(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		d = time.Duration(n) * time.Millisecond
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, fmt.Errorf("want milliseconds or a duration such as 5s")
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("want a positive duration")
+	}
+	return d, nil
+}
+
+func keyValues(key, env string, f func(*config) *map[string]string, secret bool) setting {
+	return setting{key: key, env: env, kind: mapping, secret: secret,
+		set: func(c *config, s string, m map[string]string) error {
+			if m == nil {
+				var err error
+				if m, err = parseKeyValues(s); err != nil {
+					return err
+				}
+			}
+			*f(c) = m
+			return nil
+		},
+		show: func(c *config) string { return showMap(*f(c), secret) },
+	}
+}
+
+// settings lists every value that the environment and the configuration
+// file can set, in the order the start-up record shows them.
+var settings = []setting{
+	str("service.name", "OTEL_SERVICE_NAME", func(c *config) *string { return &c.serviceName }),
+	str("service.version", "OTELKIT_SERVICE_VERSION", func(c *config) *string { return &c.serviceVersion }),
+	str("service.environment", "OTELKIT_ENVIRONMENT", func(c *config) *string { return &c.environment }),
+	str("profile", "OTELKIT_PROFILE", func(c *config) *string { return &c.profile }, ProfileDevelopment, ProfileProduction),
+	keyValues("resource.attributes", "OTEL_RESOURCE_ATTRIBUTES", func(c *config) *map[string]string { return &c.resourceAttrs }, false),
+	boolean("disabled", "OTEL_SDK_DISABLED", func(c *config) *bool { return &c.disabled }),
+
+	endpoint("exporter.endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", func(c *config) *string { return &c.endpoint }),
+	endpoint("exporter.traces_endpoint", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", func(c *config) *string { return &c.tracesEndpoint }),
+	endpoint("exporter.metrics_endpoint", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", func(c *config) *string { return &c.metricsEndpoint }),
+	endpoint("exporter.logs_endpoint", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", func(c *config) *string { return &c.logsEndpoint }),
+	str("exporter.protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", func(c *config) *string { return &c.protocol }, "http/protobuf", "grpc"),
+	keyValues("exporter.headers", "OTEL_EXPORTER_OTLP_HEADERS", func(c *config) *map[string]string { return &c.headers }, true),
+	millis("exporter.timeout", "OTEL_EXPORTER_OTLP_TIMEOUT", func(c *config) *time.Duration { return &c.timeout }),
+
+	str("traces.exporter", "OTEL_TRACES_EXPORTER", func(c *config) *string { return &c.tracesExporter }, "otlp", "console", "none"),
+	str("traces.sampler", "OTEL_TRACES_SAMPLER", func(c *config) *string { return &c.sampler },
+		"always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"),
+	str("traces.sampler_arg", "OTEL_TRACES_SAMPLER_ARG", func(c *config) *string { return &c.samplerArg }),
+	millis("traces.batch.schedule_delay", "OTEL_BSP_SCHEDULE_DELAY", func(c *config) *time.Duration { return &c.bspDelay }),
+	millis("traces.batch.export_timeout", "OTEL_BSP_EXPORT_TIMEOUT", func(c *config) *time.Duration { return &c.bspTimeout }),
+	integer("traces.batch.max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE", func(c *config) *int { return &c.bspQueue }, 1),
+	integer("traces.batch.max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", func(c *config) *int { return &c.bspBatch }, 1),
+	str("propagators", "OTEL_PROPAGATORS", func(c *config) *string { return &c.propagators }),
+
+	str("metrics.exporter", "OTEL_METRICS_EXPORTER", func(c *config) *string { return &c.metricsExporter }, "otlp", "console", "none", "prometheus"),
+	millis("metrics.interval", "OTEL_METRIC_EXPORT_INTERVAL", func(c *config) *time.Duration { return &c.metricInterval }),
+	str("metrics.prometheus.host", "OTEL_EXPORTER_PROMETHEUS_HOST", func(c *config) *string { return &c.promHost }),
+	integer("metrics.prometheus.port", "OTEL_EXPORTER_PROMETHEUS_PORT", func(c *config) *int { return &c.promPort }, 0),
+	boolean("metrics.runtime", "OTELKIT_RUNTIME_METRICS", func(c *config) *bool { return &c.runtimeMetrics }),
+
+	str("logs.exporter", "OTEL_LOGS_EXPORTER", func(c *config) *string { return &c.logsExporter }, "otlp", "console", "none"),
+	millis("logs.batch.schedule_delay", "OTEL_BLRP_SCHEDULE_DELAY", func(c *config) *time.Duration { return &c.blrpDelay }),
+	millis("logs.batch.export_timeout", "OTEL_BLRP_EXPORT_TIMEOUT", func(c *config) *time.Duration { return &c.blrpTimeout }),
+	integer("logs.batch.max_queue_size", "OTEL_BLRP_MAX_QUEUE_SIZE", func(c *config) *int { return &c.blrpQueue }, 1),
+	integer("logs.batch.max_export_batch_size", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", func(c *config) *int { return &c.blrpBatch }, 1),
+	{key: "logs.level", env: "LOG_LEVEL",
+		set: func(c *config, s string, _ map[string]string) error {
+			l, err := logbridge.ParseLevel(s)
+			c.logLevel = l
+			return err
+		},
+		show: func(c *config) string { return logbridge.LevelName(c.logLevel) }},
+	{key: "logs.format", env: "LOG_FORMAT",
+		set: func(c *config, s string, _ map[string]string) error {
+			f, err := logbridge.ParseFormat(strings.TrimSpace(s))
+			c.logFormat = f
+			return err
+		},
+		show: func(c *config) string { return c.logFormat.String() }},
+	{key: "logs.levels", env: "LOG_LEVELS", kind: mapping,
+		set: func(c *config, s string, m map[string]string) error {
+			if m == nil {
+				parsed, err := logbridge.ParseLevels(s)
+				if err != nil {
+					return err
+				}
+				m = make(map[string]string, len(parsed))
+				for k, v := range parsed {
+					m[k] = logbridge.LevelName(v)
+				}
+			}
+			for name, l := range m {
+				if _, err := logbridge.ParseLevel(l); err != nil {
+					return fmt.Errorf("logger %q: %w", name, err)
+				}
+			}
+			c.logLevels = m
+			return nil
+		},
+		show: func(c *config) string { return showMap(c.logLevels, false) }},
+	boolean("logs.source", "LOG_SOURCE", func(c *config) *bool { return &c.logSource }),
+	str("logs.console", "LOG_CONSOLE", func(c *config) *string { return &c.logConsole }, "stdout", "stderr", "off"),
+	str("logs.file.path", "LOG_FILE", func(c *config) *string { return &c.logFile }),
+	str("logs.file.error_path", "LOG_ERROR_FILE", func(c *config) *string { return &c.logErrorFile }),
+	integer("logs.file.max_size_mb", "LOG_FILE_MAX_SIZE_MB", func(c *config) *int { return &c.logFileMaxSizeMB }, 1),
+	integer("logs.file.max_backups", "LOG_FILE_MAX_BACKUPS", func(c *config) *int { return &c.logFileMaxBackups }, 0),
+	integer("logs.file.max_age_days", "LOG_FILE_MAX_AGE_DAYS", func(c *config) *int { return &c.logFileMaxAgeDays }, 0),
+	boolean("logs.file.compress", "LOG_FILE_COMPRESS", func(c *config) *bool { return &c.logFileCompress }),
+	millis("telemetry.drop_report_interval", "OTELKIT_DROP_REPORT_INTERVAL", func(c *config) *time.Duration { return &c.dropReportInterval }),
+}
+
+func settingByKey(key string) (setting, bool) {
+	for _, s := range settings {
+		if s.key == key {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// defaults returns the configuration before any source is applied.
+func defaults() config {
+	return config{
+		protocol:           "http/protobuf",
+		timeout:            10 * time.Second,
+		sampler:            "parentbased_always_on",
+		propagators:        "tracecontext,baggage",
+		metricInterval:     60 * time.Second,
+		promHost:           "localhost",
+		promPort:           9464,
+		bspDelay:           5 * time.Second,
+		bspTimeout:         30 * time.Second,
+		bspQueue:           8192,
+		bspBatch:           512,
+		blrpDelay:          time.Second,
+		blrpTimeout:        30 * time.Second,
+		blrpQueue:          20480,
+		blrpBatch:          512,
+		runtimeMetrics:     true,
+		dropReportInterval: 10 * time.Second,
+		logLevel:           slog.LevelInfo,
+		logFormat:          logbridge.FormatJSON,
+		logConsole:         "stdout",
+		logFileMaxSizeMB:   100,
+		logFileMaxBackups:  7,
+		logFileMaxAgeDays:  30,
+		globals:            true,
+		sources:            map[string]Source{},
+	}
+}
+
+// applyProfile sets the defaults of the named profile.
+func (c *config) applyProfile() {
+	switch c.profile {
+	case ProfileDevelopment:
+		c.logLevel, c.logFormat = slog.LevelDebug, logbridge.FormatText
+		c.metricInterval = 10 * time.Second
+		for _, k := range []string{"logs.level", "logs.format", "metrics.interval"} {
+			c.sources[k] = SourceProfile
+		}
+	}
+}
+
+// profileFor picks a profile from a deployment environment name.
+func profileFor(env string) string {
+	switch strings.ToLower(env) {
+	case "dev", "development", "local", "test":
+		return ProfileDevelopment
+	}
+	return ProfileProduction
+}
+
+func validEndpoint(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("want an http:// or https:// URL")
+	}
+	if u.Host == "" {
+		return fmt.Errorf("missing host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("invalid port %q", p)
+		}
+	}
+	return nil
+}
+
+// parseKeyValues parses the W3C-baggage-like lists of
+// OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS: key=value pairs
+// separated by commas, values percent-encoded.
+func parseKeyValues(s string) (map[string]string, error) {
+	m := make(map[string]string)
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("want key=value pairs separated by commas")
+		}
+		dv, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("value of %q is not percent-encoded correctly", k)
+		}
+		m[k] = dv
+	}
+	return m, nil
+}
+
+func showMap(m map[string]string, secret bool) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		if secret {
+			b.WriteString("****")
+		} else {
+			b.WriteString(m[k])
+		}
+	}
+	return b.String()
+}
+
+// maskURL hides userinfo and query values of an endpoint.
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || s == "" {
+		return s
+	}
+	if u.User != nil {
+		u.User = url.UserPassword("****", "****")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "****"
+	}
+	return u.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

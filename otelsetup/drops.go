@@ -1,0 +1,260 @@
+package otelsetup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Reasons telemetry is dropped.
+const (
+	reasonQueueFull    = "queue_full"
+	reasonExportFailed = "export_failed"
+)
+
+// dropCounter counts what one signal lost, by reason.
+type dropCounter struct {
+	signal             string
+	queueFull, failed  atomic.Int64
+	reportedQ, reportF atomic.Int64 // totals already reported on stderr
+}
+
+// dropReporter owns the drop counters of the three signals. It reports on
+// stderr at most once per interval, from the goroutine that dropped
+// something (no goroutine of its own), plus once at shutdown, and exposes
+// the totals as the otelkit.telemetry.dropped metric.
+type dropReporter struct {
+	w        io.Writer
+	interval time.Duration
+	last     atomic.Int64 // unix nanoseconds of the last report
+	mu       sync.Mutex   // serialises reports
+	signals  []*dropCounter
+	errs     atomic.Int64 // export errors reported through otel.Handle
+	lastErr  atomic.Value // string
+}
+
+func newDropReporter(w io.Writer, interval time.Duration) *dropReporter {
+	r := &dropReporter{w: w, interval: interval}
+	r.last.Store(0)
+	return r
+}
+
+func (r *dropReporter) counter(signal string) *dropCounter {
+	c := &dropCounter{signal: signal}
+	r.signals = append(r.signals, c)
+	return c
+}
+
+func (r *dropReporter) drop(c *dropCounter, reason string, n int64) {
+	if reason == reasonQueueFull {
+		c.queueFull.Add(n)
+	} else {
+		c.failed.Add(n)
+	}
+	r.maybeReport()
+}
+
+// handleError is the OpenTelemetry error handler while Setup owns the
+// globals: export errors are counted and reported with the drops instead of
+// one stderr line each.
+func (r *dropReporter) handleError(err error) {
+	r.errs.Add(1)
+	r.lastErr.Store(err.Error())
+	r.maybeReport()
+}
+
+func (r *dropReporter) maybeReport() {
+	now := time.Now().UnixNano()
+	last := r.last.Load()
+	if now-last < int64(r.interval) || !r.last.CompareAndSwap(last, now) {
+		return
+	}
+	r.report()
+}
+
+// report writes what was lost since the last report, if anything.
+func (r *dropReporter) report() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.signals {
+		q, f := c.queueFull.Load(), c.failed.Load()
+		dq, df := q-c.reportedQ.Swap(q), f-c.reportF.Swap(f)
+		if dq > 0 {
+			fmt.Fprintf(r.w, "otelkit: dropped %d %s (export queue full; %d in all)\n", dq, c.signal, q)
+		}
+		if df > 0 {
+			fmt.Fprintf(r.w, "otelkit: dropped %d %s (export failed; %d in all)\n", df, c.signal, f)
+		}
+	}
+	if n := r.errs.Swap(0); n > 0 {
+		last, _ := r.lastErr.Load().(string)
+		fmt.Fprintf(r.w, "otelkit: %d telemetry export error(s), last: %s\n", n, last)
+	}
+}
+
+// register exposes the totals as an observable counter.
+func (r *dropReporter) register(mp metric.MeterProvider) error {
+	m := mp.Meter("github.com/otelkit/otelkit/otelsetup")
+	_, err := m.Int64ObservableCounter("otelkit.telemetry.dropped",
+		metric.WithDescription("Telemetry items dropped before reaching the exporter's destination, by signal and reason."),
+		metric.WithUnit("{item}"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for _, c := range r.signals {
+				o.Observe(c.queueFull.Load(), metric.WithAttributes(attribute.String("signal", c.signal), attribute.String("reason", reasonQueueFull)))
+				o.Observe(c.failed.Load(), metric.WithAttributes(attribute.String("signal", c.signal), attribute.String("reason", reasonExportFailed)))
+			}
+			return nil
+		}))
+	return err
+}
+
+// abortable lets Shutdown cancel exports still in flight once its deadline
+// has passed, so no exporter goroutine outlives Shutdown by long.
+type abortable struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newAbortable() abortable {
+	ctx, cancel := context.WithCancel(context.Background())
+	return abortable{ctx: ctx, cancel: cancel}
+}
+
+func (a abortable) wrap(ctx context.Context) (context.Context, func() bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(a.ctx, cancel)
+	return ctx, func() bool { cancel(); return stop() }
+}
+
+// admission bounds the items handed to a batch processor and not yet taken
+// by its exporter. Keeping that count at or below the processor's own queue
+// size means the processor never drops silently: every drop happens here,
+// where it is counted.
+type admission struct {
+	limit    int64
+	inflight atomic.Int64
+}
+
+func (a *admission) admit() bool {
+	if a.inflight.Add(1) > a.limit {
+		a.inflight.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (a *admission) release(n int) { a.inflight.Add(-int64(n)) }
+
+// guardedSpanProcessor counts the spans its batch processor would drop.
+type guardedSpanProcessor struct {
+	sdktrace.SpanProcessor
+	adm   *admission
+	drops *dropCounter
+	rep   *dropReporter
+}
+
+func (p *guardedSpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
+	if !s.SpanContext().IsSampled() {
+		return
+	}
+	if !p.adm.admit() {
+		p.rep.drop(p.drops, reasonQueueFull, 1)
+		return
+	}
+	p.SpanProcessor.OnEnd(s)
+}
+
+// countingSpanExporter releases admission and counts failed exports.
+type countingSpanExporter struct {
+	sdktrace.SpanExporter
+	adm   *admission
+	drops *dropCounter
+	rep   *dropReporter
+	abort abortable
+}
+
+func (e *countingSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	if e.adm != nil {
+		e.adm.release(len(spans))
+	}
+	ctx, done := e.abort.wrap(ctx)
+	defer done()
+	err := e.SpanExporter.ExportSpans(ctx, spans)
+	if err != nil {
+		e.rep.drop(e.drops, reasonExportFailed, int64(len(spans)))
+	}
+	return err
+}
+
+// guardedLogProcessor counts the records its batch processor would drop.
+type guardedLogProcessor struct {
+	sdklog.Processor
+	adm   *admission
+	drops *dropCounter
+	rep   *dropReporter
+}
+
+func (p *guardedLogProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
+	if !p.adm.admit() {
+		p.rep.drop(p.drops, reasonQueueFull, 1)
+		return nil
+	}
+	return p.Processor.OnEmit(ctx, r)
+}
+
+// countingLogExporter releases admission and counts failed exports.
+type countingLogExporter struct {
+	sdklog.Exporter
+	adm   *admission
+	drops *dropCounter
+	rep   *dropReporter
+	abort abortable
+}
+
+func (e *countingLogExporter) Export(ctx context.Context, records []sdklog.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	if e.adm != nil {
+		e.adm.release(len(records))
+	}
+	ctx, done := e.abort.wrap(ctx)
+	defer done()
+	err := e.Exporter.Export(ctx, records)
+	if err != nil {
+		e.rep.drop(e.drops, reasonExportFailed, int64(len(records)))
+	}
+	return err
+}
+
+// countingMetricExporter counts failed metric exports (in data points).
+type countingMetricExporter struct {
+	sdkmetric.Exporter
+	drops *dropCounter
+	rep   *dropReporter
+	abort abortable
+}
+
+func (e *countingMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	ctx, done := e.abort.wrap(ctx)
+	defer done()
+	err := e.Exporter.Export(ctx, rm)
+	if err != nil {
+		n := 0
+		for _, sm := range rm.ScopeMetrics {
+			n += len(sm.Metrics)
+		}
+		e.rep.drop(e.drops, reasonExportFailed, int64(n))
+	}
+	return err
+}

@@ -1,0 +1,133 @@
+package otelsetup
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// fileValue is one setting read from a configuration file.
+type fileValue struct {
+	key  string
+	s    string
+	m    map[string]string
+	line int
+}
+
+// FileError is returned by Setup for a configuration file that cannot be
+// used: it names the file, the line and the key.
+type FileError struct {
+	File string
+	Line int
+	Key  string
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("otelsetup: %s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("otelsetup: %s:%d: %s: %v", e.File, e.Line, e.Key, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// readFile reads a YAML configuration file. Its keys mirror the settings:
+// nested maps name them ("exporter: {endpoint: ...}" is exporter.endpoint),
+// and a dotted key may be written flat. Unknown keys are errors.
+func readFile(path string) ([]fileValue, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: configuration file: %w", err)
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") {
+			return nil, nil // an empty file sets nothing
+		}
+		return nil, &FileError{File: path, Line: yamlErrLine(err), Err: err}
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &FileError{File: path, Line: root.Line, Err: errors.New("want a mapping of settings at the top level")}
+	}
+	var out []fileValue
+	seen := map[string]int{}
+	if err := walk(path, "", root, &out, seen); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var errEOF = errors.New("EOF")
+
+func walk(path, prefix string, n *yaml.Node, out *[]fileValue, seen map[string]int) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := prefix + k.Value
+		if s, ok := settingByKey(key); ok {
+			if line, dup := seen[key]; dup {
+				return &FileError{File: path, Line: k.Line, Key: key, Err: fmt.Errorf("set twice (first on line %d)", line)}
+			}
+			seen[key] = k.Line
+			fv := fileValue{key: key, line: k.Line}
+			switch {
+			case s.kind == mapping && v.Kind == yaml.MappingNode:
+				fv.m = make(map[string]string, len(v.Content)/2)
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					mk, mv := v.Content[j], v.Content[j+1]
+					if mv.Kind != yaml.ScalarNode {
+						return &FileError{File: path, Line: mv.Line, Key: key + "." + mk.Value, Err: errors.New("want a scalar value")}
+					}
+					fv.m[mk.Value] = mv.Value
+				}
+			case v.Kind == yaml.ScalarNode:
+				if v.Tag == "!!null" {
+					return &FileError{File: path, Line: k.Line, Key: key, Err: errors.New("no value")}
+				}
+				fv.s = v.Value
+			default:
+				return &FileError{File: path, Line: v.Line, Key: key, Err: errors.New("want a single value")}
+			}
+			*out = append(*out, fv)
+			continue
+		}
+		if v.Kind == yaml.MappingNode && hasPrefix(key+".") {
+			if err := walk(path, key+".", v, out, seen); err != nil {
+				return err
+			}
+			continue
+		}
+		return &FileError{File: path, Line: k.Line, Key: key, Err: errors.New("unknown key")}
+	}
+	return nil
+}
+
+func hasPrefix(p string) bool {
+	for _, s := range settings {
+		if strings.HasPrefix(s.key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func yamlErrLine(err error) int {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return 0
+	}
+	var line int
+	if _, scanErr := fmt.Sscanf(err.Error(), "yaml: line %d:", &line); scanErr == nil {
+		return line
+	}
+	return 0
+}

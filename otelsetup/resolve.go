@@ -1,0 +1,139 @@
+package otelsetup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// resolve builds the configuration from its layers, lowest first:
+// defaults, the profile's defaults, code (opts), the configuration file,
+// the environment. It is the one place where precedence is decided.
+func resolve(opts []Option) (*config, error) {
+	// The profile depends on values from every layer, so resolve once to
+	// find it, then again on top of its defaults.
+	first, err := resolveWith(opts, "")
+	if err != nil {
+		return nil, err
+	}
+	profile := first.profile
+	if profile == "" {
+		profile = profileFor(first.environment)
+	}
+	return resolveWith(opts, profile)
+}
+
+func resolveWith(opts []Option, profile string) (*config, error) {
+	c := defaults()
+	if profile != "" {
+		c.profile = profile
+		c.sources["profile"] = SourceDefault
+		c.applyProfile()
+	}
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.apply(&c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	getenv := os.Getenv
+	if c.ignoreEnv {
+		getenv = func(string) string { return "" }
+	}
+	if c.getenv != nil {
+		getenv = c.getenv
+	}
+	if p := getenv("OTELKIT_CONFIG_FILE"); p != "" {
+		c.configFile = p
+	}
+	if c.configFile != "" {
+		values, err := readFile(c.configFile)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, v := range values {
+			s, _ := settingByKey(v.key)
+			if err := s.set(&c, v.s, v.m); err != nil {
+				errs = append(errs, &FileError{File: c.configFile, Line: v.line, Key: v.key, Err: err})
+				continue
+			}
+			c.sources[v.key] = SourceFile
+		}
+	}
+	for _, s := range settings {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		if err := s.set(&c, v, nil); err != nil {
+			shown := strconv.Quote(v)
+			if s.secret {
+				shown = "(value hidden)"
+			}
+			errs = append(errs, fmt.Errorf("otelsetup: %s=%s: %w", s.env, shown, err))
+			continue
+		}
+		c.sources[s.key] = SourceEnv
+	}
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+// validate checks what no single setting can: combinations and the
+// sampler argument, naming the variable that would fix it.
+func (c *config) validate() error {
+	var errs []error
+	if strings.HasSuffix(c.sampler, "traceidratio") && c.samplerArg != "" {
+		r, err := strconv.ParseFloat(strings.TrimSpace(c.samplerArg), 64)
+		if err != nil || r < 0 || r > 1 {
+			errs = append(errs, fmt.Errorf("otelsetup: OTEL_TRACES_SAMPLER_ARG=%q (%s): want a ratio between 0 and 1", c.samplerArg, c.sourceOf("traces.sampler_arg")))
+		}
+	}
+	for _, p := range splitList(c.propagators) {
+		switch p {
+		case "tracecontext", "baggage", "none":
+		default:
+			errs = append(errs, fmt.Errorf("otelsetup: OTEL_PROPAGATORS=%q (%s): unknown propagator %q (want tracecontext, baggage or none)", c.propagators, c.sourceOf("propagators"), p))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *config) sourceOf(key string) Source {
+	if s, ok := c.sources[key]; ok {
+		return s
+	}
+	return SourceDefault
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(strings.ToLower(p)); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// exporterFor returns the effective exporter of a signal: the configured
+// name, else OTLP when an endpoint is configured for it, else the console.
+func (c *config) exporterFor(name, signalEndpoint string) string {
+	if name != "" {
+		return name
+	}
+	if c.endpoint != "" || signalEndpoint != "" {
+		return "otlp"
+	}
+	return "console"
+}

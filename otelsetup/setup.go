@@ -1,0 +1,425 @@
+package otelsetup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/otelkit/otelkit/logbridge"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/runtime"
+	"go.opentelemetry.io/otel"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/log/global"
+	lognoop "go.opentelemetry.io/otel/log/noop"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// owner is the Telemetry that holds the process-wide globals, if any. The
+// globals are process-wide by nature; this records who set them so a second
+// Setup cannot silently replace them.
+var owner atomic.Pointer[Telemetry]
+
+// ErrGlobalsInUse is returned by Setup when another Telemetry still owns
+// the globals.
+var ErrGlobalsInUse = errors.New("otelsetup: another Setup owns the globals; shut it down first or use WithoutGlobals")
+
+// Setup builds telemetry for the service: one resource, a tracer, meter and
+// logger provider with their exporters, the propagators, runtime metrics
+// and the slog handler, configured by opts, a configuration file and the
+// environment (environment > file > code > defaults). Unless
+// [WithoutGlobals], it installs them as the OpenTelemetry globals and
+// slog's default. It logs the effective configuration once, at INFO.
+//
+// On error, everything already built is shut down and the error names the
+// setting and value at fault. Call [Telemetry.Shutdown] before exit.
+func Setup(ctx context.Context, opts ...Option) (*Telemetry, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &Telemetry{cfg: c}
+	if c.globals && !owner.CompareAndSwap(nil, t) {
+		return nil, ErrGlobalsInUse
+	}
+	if err := t.build(ctx, c); err != nil {
+		// Shut down what was built; no goroutine is left behind.
+		err = errors.Join(err, t.Shutdown(context.Background()))
+		if c.globals {
+			owner.CompareAndSwap(t, nil)
+		}
+		return nil, err
+	}
+	t.logStart()
+	return t, nil
+}
+
+func (t *Telemetry) build(ctx context.Context, c *config) error {
+	console := c.console
+	if console == nil {
+		console = os.Stdout
+		if c.logConsole == "stderr" {
+			console = os.Stderr
+		}
+	}
+	stderr := c.stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	if c.disabled {
+		t.tp, t.mp, t.lp = tracenoop.NewTracerProvider(), metricnoop.NewMeterProvider(), lognoop.NewLoggerProvider()
+		t.handler = t.newHandler(c, console, nil)
+		t.finals = append(t.finals, t.handler.Close)
+		t.installGlobals(c)
+		return nil
+	}
+	rep := newDropReporter(stderr, c.dropReportInterval)
+	t.reporter = rep
+	res, err := buildResource(ctx, c)
+	if err != nil {
+		return fmt.Errorf("otelsetup: resource: %w", err)
+	}
+	if err := t.buildTraces(ctx, c, res, console, rep); err != nil {
+		return err
+	}
+	if err := t.buildMetrics(ctx, c, res, console, rep); err != nil {
+		return err
+	}
+	otlpLogs, err := t.buildLogs(ctx, c, res, rep)
+	if err != nil {
+		return err
+	}
+	var lp *sdklog.LoggerProvider
+	if otlpLogs {
+		lp = t.lp.(*sdklog.LoggerProvider)
+	}
+	t.handler = t.newHandler(c, console, lp)
+	t.finals = append(t.finals, t.handler.Close)
+	if c.runtimeMetrics {
+		if err := runtime.Start(runtime.WithMeterProvider(t.mp)); err != nil {
+			return fmt.Errorf("otelsetup: runtime metrics: %w", err)
+		}
+	}
+	if err := rep.register(t.mp); err != nil {
+		return fmt.Errorf("otelsetup: drop metrics: %w", err)
+	}
+	t.installGlobals(c)
+	return nil
+}
+
+func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Resource, console io.Writer, rep *dropReporter) error {
+	name := c.exporterFor(c.tracesExporter, c.tracesEndpoint)
+	exp := c.spanExporter
+	if exp == nil {
+		switch name {
+		case "none":
+			t.tp = tracenoop.NewTracerProvider()
+			return nil
+		case "console":
+			exp = &consoleSpanExporter{w: console}
+		default:
+			var err error
+			if exp, err = newSpanExporter(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	sampler, err := c.buildSampler()
+	if err != nil {
+		return err
+	}
+	drops := rep.counter("spans")
+	abort := newAbortable()
+	t.aborts = append(t.aborts, abort)
+	var sp sdktrace.SpanProcessor
+	if c.syncExport {
+		sp = sdktrace.NewSimpleSpanProcessor(&countingSpanExporter{SpanExporter: exp, drops: drops, rep: rep, abort: abort})
+	} else {
+		adm := &admission{limit: int64(c.bspQueue)}
+		bsp := sdktrace.NewBatchSpanProcessor(&countingSpanExporter{SpanExporter: exp, adm: adm, drops: drops, rep: rep, abort: abort},
+			sdktrace.WithMaxQueueSize(c.bspQueue),
+			sdktrace.WithMaxExportBatchSize(min(c.bspBatch, c.bspQueue)),
+			sdktrace.WithBatchTimeout(c.bspDelay),
+			sdktrace.WithExportTimeout(c.bspTimeout))
+		sp = &guardedSpanProcessor{SpanProcessor: bsp, adm: adm, drops: drops, rep: rep}
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(sp))
+	t.tp = tp
+	t.flushers = append(t.flushers, tp.ForceFlush)
+	t.shutdowns = append(t.shutdowns, tp.Shutdown)
+	return nil
+}
+
+func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.Resource, console io.Writer, rep *dropReporter) error {
+	opts := []sdkmetric.Option{sdkmetric.WithResource(res)}
+	for _, r := range c.metricReaders {
+		opts = append(opts, sdkmetric.WithReader(r))
+	}
+	name := c.exporterFor(c.metricsExporter, c.metricsEndpoint)
+	drops := rep.counter("metric points")
+	abort := newAbortable()
+	t.aborts = append(t.aborts, abort)
+	switch {
+	case len(c.metricReaders) > 0 && c.metricsExporter == "":
+		// Readers given in code replace the default exporter.
+	case name == "none":
+	case name == "prometheus":
+		reg := prometheus.NewRegistry()
+		exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+		if err != nil {
+			return fmt.Errorf("otelsetup: prometheus exporter: %w", err)
+		}
+		opts = append(opts, sdkmetric.WithReader(exp))
+		t.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		if c.promPort != 0 {
+			if err := t.servePrometheus(c); err != nil {
+				return err
+			}
+		}
+	default:
+		var exp sdkmetric.Exporter = &consoleMetricExporter{w: console}
+		if name == "otlp" {
+			var err error
+			if exp, err = newMetricExporter(ctx, c); err != nil {
+				return err
+			}
+		}
+		exp = &countingMetricExporter{Exporter: exp, drops: drops, rep: rep, abort: abort}
+		opts = append(opts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp,
+			sdkmetric.WithInterval(c.metricInterval), sdkmetric.WithTimeout(c.timeout))))
+	}
+	mp := sdkmetric.NewMeterProvider(opts...)
+	t.mp = mp
+	t.flushers = append(t.flushers, mp.ForceFlush)
+	t.shutdowns = append(t.shutdowns, mp.Shutdown)
+	return nil
+}
+
+func (t *Telemetry) servePrometheus(c *config) error {
+	addr := net.JoinHostPort(c.promHost, strconv.Itoa(c.promPort))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("otelsetup: OTEL_EXPORTER_PROMETHEUS_HOST/PORT %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", t.metrics)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	t.shutdowns = append(t.shutdowns, func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if err != nil {
+			err = errors.Join(err, srv.Close())
+		}
+		<-done
+		return err
+	})
+	return nil
+}
+
+// buildLogs builds the logger provider; it reports whether records are
+// exported (the console sink is the logbridge handler's own).
+func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Resource, rep *dropReporter) (bool, error) {
+	name := c.exporterFor(c.logsExporter, c.logsEndpoint)
+	exp := c.logExporter
+	if exp == nil && name != "otlp" {
+		t.lp = lognoop.NewLoggerProvider()
+		return false, nil
+	}
+	if exp == nil {
+		var err error
+		if exp, err = newLogExporter(ctx, c); err != nil {
+			return false, err
+		}
+	}
+	drops := rep.counter("log records")
+	abort := newAbortable()
+	t.aborts = append(t.aborts, abort)
+	var p sdklog.Processor
+	if c.syncExport {
+		p = sdklog.NewSimpleProcessor(&countingLogExporter{Exporter: exp, drops: drops, rep: rep, abort: abort})
+	} else {
+		adm := &admission{limit: int64(c.blrpQueue)}
+		bp := sdklog.NewBatchProcessor(&countingLogExporter{Exporter: exp, adm: adm, drops: drops, rep: rep, abort: abort},
+			sdklog.WithMaxQueueSize(c.blrpQueue),
+			sdklog.WithExportMaxBatchSize(min(c.blrpBatch, c.blrpQueue)),
+			sdklog.WithExportInterval(c.blrpDelay),
+			sdklog.WithExportTimeout(c.blrpTimeout))
+		p = &guardedLogProcessor{Processor: bp, adm: adm, drops: drops, rep: rep}
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithResource(res),
+		sdklog.WithProcessor(logbridge.NewProcessor()),
+		sdklog.WithProcessor(p))
+	t.lp = lp
+	t.flushers = append(t.flushers, lp.ForceFlush)
+	t.shutdowns = append(t.shutdowns, lp.Shutdown)
+	return true, nil
+}
+
+func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerProvider) *logbridge.Handler {
+	levels := make(map[string]slog.Level, len(c.logLevels))
+	for name, l := range c.logLevels {
+		levels[name], _ = logbridge.ParseLevel(l) // validated when resolved
+	}
+	opts := []logbridge.Option{
+		logbridge.WithLevel(c.logLevel),
+		logbridge.WithLoggerLevels(levels),
+		logbridge.WithSource(c.logSource),
+	}
+	if c.logConsole == "off" && c.console == nil {
+		opts = append(opts, logbridge.WithoutConsole())
+	} else {
+		opts = append(opts, logbridge.WithConsole(console, c.logFormat, nil))
+	}
+	file := logbridge.FileOptions{MaxSizeMB: c.logFileMaxSizeMB, MaxBackups: c.logFileMaxBackups, MaxAgeDays: c.logFileMaxAgeDays, Compress: c.logFileCompress}
+	if c.logFile != "" {
+		opts = append(opts, logbridge.WithFile(c.logFile, c.logFormat, nil, file))
+	}
+	if c.logErrorFile != "" {
+		opts = append(opts, logbridge.WithFile(c.logErrorFile, c.logFormat, slog.LevelError, file))
+	}
+	if lp != nil {
+		opts = append(opts, logbridge.WithOTLP(lp, nil))
+	}
+	return logbridge.NewHandler(opts...)
+}
+
+func (t *Telemetry) installGlobals(c *config) {
+	t.logger = slog.New(t.handler)
+	if !c.globals {
+		return
+	}
+	prevTP, prevMP, prevLP := otel.GetTracerProvider(), otel.GetMeterProvider(), global.GetLoggerProvider()
+	prevProp, prevSlog, prevEH := otel.GetTextMapPropagator(), slog.Default(), otel.GetErrorHandler()
+
+	otel.SetTracerProvider(t.tp)
+	otel.SetMeterProvider(t.mp)
+	global.SetLoggerProvider(t.lp)
+	otel.SetTextMapPropagator(c.buildPropagator())
+	if t.reporter != nil {
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(t.reporter.handleError))
+	}
+	slog.SetDefault(t.logger)
+
+	t.finals = append(t.finals, func() error {
+		// The OpenTelemetry globals cannot be set back to their initial
+		// delegating values, so those become no-ops.
+		if isGlobalDelegate(prevTP) {
+			prevTP = tracenoop.NewTracerProvider()
+		}
+		if isGlobalDelegate(prevMP) {
+			prevMP = metricnoop.NewMeterProvider()
+		}
+		if isGlobalDelegate(prevLP) {
+			prevLP = lognoop.NewLoggerProvider()
+		}
+		if isGlobalDelegate(prevProp) {
+			prevProp = propagation.NewCompositeTextMapPropagator()
+		}
+		otel.SetTracerProvider(prevTP)
+		otel.SetMeterProvider(prevMP)
+		global.SetLoggerProvider(prevLP)
+		otel.SetTextMapPropagator(prevProp)
+		if !isGlobalDelegate(prevEH) {
+			otel.SetErrorHandler(prevEH)
+		} else {
+			otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { fmt.Fprintln(os.Stderr, "otel:", err) }))
+		}
+		slog.SetDefault(prevSlog)
+		owner.CompareAndSwap(t, nil)
+		return nil
+	})
+}
+
+func isGlobalDelegate(v any) bool {
+	if v == nil {
+		return true
+	}
+	typ := reflect.TypeOf(v)
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	return strings.HasPrefix(typ.PkgPath(), "go.opentelemetry.io/otel/internal/global") ||
+		strings.HasPrefix(typ.PkgPath(), "go.opentelemetry.io/otel/log/internal/global")
+}
+
+func (c *config) buildPropagator() propagation.TextMapPropagator {
+	var ps []propagation.TextMapPropagator
+	for _, p := range splitList(c.propagators) {
+		switch p {
+		case "tracecontext":
+			ps = append(ps, propagation.TraceContext{})
+		case "baggage":
+			ps = append(ps, propagation.Baggage{})
+		}
+	}
+	return propagation.NewCompositeTextMapPropagator(ps...)
+}
+
+func (c *config) buildSampler() (sdktrace.Sampler, error) {
+	if c.traceSampler != nil && c.sourceOf("traces.sampler") != SourceEnv {
+		return c.traceSampler, nil
+	}
+	ratio := 1.0
+	if c.samplerArg != "" && strings.HasSuffix(c.sampler, "traceidratio") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(c.samplerArg), 64)
+		if err != nil {
+			return nil, fmt.Errorf("otelsetup: OTEL_TRACES_SAMPLER_ARG=%q: %w", c.samplerArg, err)
+		}
+		ratio = r
+	}
+	switch c.sampler {
+	case "always_on":
+		return sdktrace.AlwaysSample(), nil
+	case "always_off":
+		return sdktrace.NeverSample(), nil
+	case "traceidratio":
+		return sdktrace.TraceIDRatioBased(ratio), nil
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample()), nil
+	case "parentbased_traceidratio":
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)), nil
+	}
+	return sdktrace.ParentBased(sdktrace.AlwaysSample()), nil
+}
+
+// logStart writes the start-up record: the effective settings and where
+// each came from, secrets masked.
+func (t *Telemetry) logStart() {
+	attrs := make([]any, 0, len(settings)+4)
+	for _, s := range t.Settings() {
+		if s.Value == "" || s.Value == "0" && s.Source == SourceDefault {
+			continue
+		}
+		attrs = append(attrs, slog.String(s.Key, s.Value+" ("+string(s.Source)+")"))
+	}
+	c := t.cfg
+	t.handler.Logger("otelkit").Info("telemetry started",
+		slog.String("traces", c.exporterFor(c.tracesExporter, c.tracesEndpoint)),
+		slog.String("metrics", c.exporterFor(c.metricsExporter, c.metricsEndpoint)),
+		slog.String("logs", c.exporterFor(c.logsExporter, c.logsEndpoint)),
+		slog.Group("config", attrs...))
+}

@@ -1,0 +1,230 @@
+package otelsetup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func findSetting(t *testing.T, tel *Telemetry, key string) Setting {
+	t.Helper()
+	for _, s := range tel.Settings() {
+		if s.Key == key {
+			return s
+		}
+	}
+	t.Fatalf("no setting %q", key)
+	return Setting{}
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "otelkit.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPrecedence checks environment > file > code > profile > default, one
+// setting at a time.
+func TestPrecedence(t *testing.T) {
+	tests := []struct {
+		name       string
+		code       []Option
+		file       string
+		env        map[string]string
+		key        string
+		wantValue  string
+		wantSource Source
+	}{
+		{"default", nil, "", nil, "metrics.interval", "1m0s", SourceDefault},
+		{"profile", []Option{WithProfile(ProfileDevelopment)}, "", nil, "logs.level", "DEBUG", SourceProfile},
+		{"profile from environment name", []Option{WithEnvironment("dev")}, "", nil, "logs.format", "text", SourceProfile},
+		{"code over default", []Option{WithMetricInterval(2 * time.Second)}, "", nil, "metrics.interval", "2s", SourceCode},
+		{"code over profile", []Option{WithProfile(ProfileDevelopment), WithLogLevel(slog.LevelWarn)}, "", nil, "logs.level", "WARN", SourceCode},
+		{"file over code", []Option{WithServiceName("code")}, "service:\n  name: file\n", nil, "service.name", "file", SourceFile},
+		{"env over file", []Option{WithServiceName("code")}, "service:\n  name: file\n", map[string]string{"OTEL_SERVICE_NAME": "env"}, "service.name", "env", SourceEnv},
+		{"env over code", []Option{WithLogLevel(slog.LevelDebug)}, "", map[string]string{"LOG_LEVEL": "error"}, "logs.level", "ERROR", SourceEnv},
+		{"flat dotted key in file", nil, "metrics.interval: 1500\n", nil, "metrics.interval", "1.5s", SourceFile},
+		{"file profile picks defaults", nil, "profile: development\n", nil, "logs.format", "text", SourceProfile},
+		{"headers masked", nil, "", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20fake-token"}, "exporter.headers", "authorization=****", SourceEnv},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			opts := append([]Option{WithoutGlobals(), WithConsole(&bytes.Buffer{}), WithTracesExporter("none"), WithMetricsExporter("none"), WithRuntimeMetrics(false)}, tt.code...)
+			if tt.file != "" {
+				opts = append(opts, WithConfigFile(writeFile(t, tt.file)))
+			}
+			tel, err := Setup(context.Background(), opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tel.Shutdown(context.Background())
+			got := findSetting(t, tel, tt.key)
+			if got.Value != tt.wantValue || got.Source != tt.wantSource {
+				t.Errorf("%s = %q (%s), want %q (%s)", tt.key, got.Value, got.Source, tt.wantValue, tt.wantSource)
+			}
+		})
+	}
+}
+
+func TestBadValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		file  string
+		code  []Option
+		wants []string // substrings of the error
+	}{
+		{"unknown exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "", nil, []string{"OTEL_TRACES_EXPORTER", `"zipkin"`}},
+		{"bad sampler arg", map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}, "", nil, []string{"OTEL_TRACES_SAMPLER_ARG", `"1.5"`}},
+		{"unknown sampler", map[string]string{"OTEL_TRACES_SAMPLER": "sometimes"}, "", nil, []string{"OTEL_TRACES_SAMPLER", "sometimes"}},
+		{"malformed endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, "", nil, []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}},
+		{"bad port", map[string]string{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://c:99999"}, "", nil, []string{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"}},
+		{"malformed headers, value hidden", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "fake-secret-no-equals"}, "", nil, []string{"OTEL_EXPORTER_OTLP_HEADERS", "value hidden"}},
+		{"negative interval", map[string]string{"OTEL_METRIC_EXPORT_INTERVAL": "-5"}, "", nil, []string{"OTEL_METRIC_EXPORT_INTERVAL", `"-5"`}},
+		{"bad protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "", nil, []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},
+		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, "", nil, []string{"LOG_LEVEL", "loud"}},
+		{"bad logger levels", map[string]string{"LOG_LEVELS": "deps"}, "", nil, []string{"LOG_LEVELS"}},
+		{"bad propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,xray"}, "", nil, []string{"OTEL_PROPAGATORS", "xray"}},
+		{"bad bool", map[string]string{"OTEL_SDK_DISABLED": "maybe"}, "", nil, []string{"OTEL_SDK_DISABLED"}},
+		{"code option", nil, "", []Option{WithProtocol("carrier-pigeon")}, []string{"WithProtocol", "carrier-pigeon"}},
+		{"unknown file key", nil, "service:\n  name: a\n  nmae: b\n", nil, []string{"otelkit.yaml:3", "service.nmae", "unknown key"}},
+		{"bad file value", nil, "metrics:\n  interval: soon\n", nil, []string{"otelkit.yaml:2", "metrics.interval"}},
+		{"bad yaml", nil, "service: [\n", nil, []string{"otelkit.yaml"}},
+		{"missing file", nil, "", []Option{WithConfigFile("/nonexistent/otelkit.yaml")}, []string{"/nonexistent/otelkit.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			opts := append([]Option{WithoutGlobals(), WithConsole(&bytes.Buffer{})}, tt.code...)
+			if tt.file != "" {
+				opts = append(opts, WithConfigFile(writeFile(t, tt.file)))
+			}
+			tel, err := Setup(context.Background(), opts...)
+			if err == nil {
+				tel.Shutdown(context.Background())
+				t.Fatal("Setup succeeded, want an error")
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "fake-secret") {
+				t.Errorf("error %q shows a secret", err)
+			}
+		})
+	}
+}
+
+func TestFileErrorType(t *testing.T) {
+	_, err := Setup(context.Background(), WithoutGlobals(), WithConfigFile(writeFile(t, "bogus: 1\n")))
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Line != 1 || fe.Key != "bogus" {
+		t.Fatalf("err = %v, want a *FileError for line 1, key bogus", err)
+	}
+}
+
+func TestSecondSetupWhileGlobalsOwned(t *testing.T) {
+	opts := []Option{WithConsole(&bytes.Buffer{}), WithoutEnvironment(), WithRuntimeMetrics(false)}
+	tel, err := Setup(context.Background(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Setup(context.Background(), opts...); !errors.Is(err, ErrGlobalsInUse) {
+		t.Errorf("second Setup: err = %v, want ErrGlobalsInUse", err)
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Errorf("second Shutdown: %v", err)
+	}
+	// After Shutdown the globals are free again.
+	tel2, err := Setup(context.Background(), opts...)
+	if err != nil {
+		t.Fatalf("Setup after Shutdown: %v", err)
+	}
+	tel2.Shutdown(context.Background())
+}
+
+func TestRepeatedSetupShutdownLeavesNothing(t *testing.T) {
+	for range 20 {
+		tel, err := Setup(context.Background(), WithConsole(&bytes.Buffer{}), WithoutEnvironment(), WithMetricInterval(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tel.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// goleak in TestMain checks the goroutines.
+}
+
+func TestDisabled(t *testing.T) {
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	var buf bytes.Buffer
+	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	_, span := tel.TracerProvider().Tracer("t").Start(context.Background(), "x")
+	if span.SpanContext().IsValid() {
+		t.Error("disabled SDK made a real span")
+	}
+	tel.Logger("app").Info("still logging")
+	if !strings.Contains(buf.String(), "still logging") {
+		t.Errorf("console logger does not work when disabled: %q", buf.String())
+	}
+}
+
+func TestStartupRecordMasksSecrets(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=fake-key-123")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://fake-user:fake-pass@127.0.0.1:1")
+	var buf bytes.Buffer
+	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&buf), WithRuntimeMetrics(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = tel.Shutdown(ctx)
+	out := buf.String()
+	if strings.Count(out, "telemetry started") != 1 {
+		t.Fatalf("want one start-up record, got: %s", out)
+	}
+	for _, secret := range []string{"fake-key-123", "fake-pass", "fake-user"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("start-up record shows %q: %s", secret, out)
+		}
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := rec["config"].(map[string]any)
+	if got := cfg["exporter.headers"]; got != "api-key=**** (env)" {
+		t.Errorf("exporter.headers shown as %v", got)
+	}
+}
