@@ -281,12 +281,15 @@ var settings = []setting{
 					m[k] = logbridge.LevelName(v)
 				}
 			}
+			canon := make(map[string]string, len(m))
 			for name, l := range m {
-				if _, err := logbridge.ParseLevel(l); err != nil {
+				lvl, err := logbridge.ParseLevel(l)
+				if err != nil {
 					return fmt.Errorf("logger %q: %w", name, err)
 				}
+				canon[name] = logbridge.LevelName(lvl)
 			}
-			c.logLevels = m
+			c.logLevels = canon
 			return nil
 		},
 		show: func(c *config) string { return showMap(c.logLevels, false) }},
