@@ -43,32 +43,32 @@ type config struct {
 
 	disabled bool
 
-	endpoint                                         string
-	tracesEndpoint, metricsEndpoint, logsEndpoint    string
-	protocol                                         string
-	headers                                          map[string]string
-	timeout                                          time.Duration
-	tracesExporter, metricsExporter, logsExporter    string
-	sampler, samplerArg                              string
-	propagators                                      string
-	metricInterval                                   time.Duration
-	promHost                                         string
-	promPort                                         int
-	bspDelay, bspTimeout, blrpDelay, blrpTimeout     time.Duration
-	bspQueue, bspBatch, blrpQueue, blrpBatch         int
-	runtimeMetrics                                   bool
-	dropReportInterval                               time.Duration
+	endpoint                                      string
+	tracesEndpoint, metricsEndpoint, logsEndpoint string
+	protocol                                      string
+	headers                                       map[string]string
+	timeout                                       time.Duration
+	tracesExporter, metricsExporter, logsExporter string
+	sampler, samplerArg                           string
+	propagators                                   string
+	metricInterval                                time.Duration
+	promHost                                      string
+	promPort                                      int
+	bspDelay, bspTimeout, blrpDelay, blrpTimeout  time.Duration
+	bspQueue, bspBatch, blrpQueue, blrpBatch      int
+	runtimeMetrics                                bool
+	dropReportInterval                            time.Duration
 
-	logLevel                   slog.Level
-	logFormat                  logbridge.Format
-	logLevels                  map[string]string
-	logSource                  bool
-	logConsole                 string
-	logFile, logErrorFile      string
-	logFileMaxSizeMB           int
-	logFileMaxBackups          int
-	logFileMaxAgeDays          int
-	logFileCompress            bool
+	logLevel              slog.Level
+	logFormat             logbridge.Format
+	logLevels             map[string]string
+	logSource             bool
+	logConsole            string
+	logFile, logErrorFile string
+	logFileMaxSizeMB      int
+	logFileMaxBackups     int
+	logFileMaxAgeDays     int
+	logFileCompress       bool
 
 	// Set in code only.
 	configFile    string
