@@ -1,0 +1,86 @@
+package logbridge
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"go.opentelemetry.io/contrib/bridges/otelslog"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+type discardExporter struct{}
+
+func (discardExporter) Export(context.Context, []sdklog.Record) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                { return nil }
+func (discardExporter) ForceFlush(context.Context) error              { return nil }
+
+func benchProvider(b *testing.B) *sdklog.LoggerProvider {
+	lp := sdklog.NewLoggerProvider(
+		sdklog.WithProcessor(NewProcessor()),
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardExporter{})))
+	b.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
+	return lp
+}
+
+func spanContext(b *testing.B) context.Context {
+	tp := sdktrace.NewTracerProvider()
+	ctx, span := tp.Tracer("bench").Start(context.Background(), "op")
+	b.Cleanup(func() { span.End() })
+	return ctx
+}
+
+func logFour(ctx context.Context, l *slog.Logger) {
+	l.InfoContext(ctx, "order fetched", "order_id", "o-1001", "items", 3, "total", 42.5, "cached", true)
+}
+
+// BenchmarkRecord compares one INFO record with 4 attributes in a span
+// context through: slog's JSON handler, the plain otelslog bridge, and the
+// whole otelkit pipeline (JSON console + OTLP, both discarding).
+func BenchmarkRecord(b *testing.B) {
+	impls := []struct {
+		name string
+		new  func(b *testing.B) *slog.Logger
+	}{
+		{"slog_json", func(*testing.B) *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }},
+		{"otelslog", func(b *testing.B) *slog.Logger {
+			return slog.New(otelslog.NewHandler("bench", otelslog.WithLoggerProvider(benchProvider(b))))
+		}},
+		{"otelkit", func(b *testing.B) *slog.Logger {
+			return NewHandler(WithConsole(io.Discard, FormatJSON, nil), WithOTLP(benchProvider(b), nil)).Logger("bench")
+		}},
+	}
+	for _, impl := range impls {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			l := impl.new(b)
+			ctx := spanContext(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				logFour(ctx, l)
+			}
+		})
+	}
+}
+
+// BenchmarkDisabled measures a DEBUG record below the level.
+func BenchmarkDisabled(b *testing.B) {
+	impls := []struct {
+		name string
+		l    *slog.Logger
+	}{
+		{"slog_json", slog.New(slog.NewJSONHandler(io.Discard, nil))},
+		{"otelkit", NewHandler(WithConsole(io.Discard, FormatJSON, nil)).Logger("bench")},
+	}
+	for _, impl := range impls {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				impl.l.DebugContext(ctx, "hidden", "k", 1)
+			}
+		})
+	}
+}
