@@ -49,7 +49,7 @@ func BenchmarkRecord(b *testing.B) {
 			return slog.New(otelslog.NewHandler("bench", otelslog.WithLoggerProvider(benchProvider(b))))
 		}},
 		{"otelkit", func(b *testing.B) *slog.Logger {
-			return NewHandler(WithConsole(io.Discard, FormatJSON, nil), WithOTLP(benchProvider(b), nil)).Logger("bench")
+			return NewHandler(WithConsole(io.Discard), WithOTLP(benchProvider(b))).Logger("bench")
 		}},
 	}
 	for _, impl := range impls {
@@ -72,7 +72,7 @@ func BenchmarkDisabled(b *testing.B) {
 		l    *slog.Logger
 	}{
 		{"slog_json", slog.New(slog.NewJSONHandler(io.Discard, nil))},
-		{"otelkit", NewHandler(WithConsole(io.Discard, FormatJSON, nil)).Logger("bench")},
+		{"otelkit", NewHandler(WithConsole(io.Discard)).Logger("bench")},
 	}
 	for _, impl := range impls {
 		b.Run("impl="+impl.name, func(b *testing.B) {

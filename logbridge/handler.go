@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 )
@@ -21,19 +23,34 @@ type Handler struct {
 	core  *core
 	name  string
 	level *loggerLevel
-	sinks []sink
-	ops   []op // WithAttrs/WithGroup calls, replayed when a logger is renamed
+	sinks []sink // the sinks this logger's records go to
+	ops   []op   // WithAttrs/WithGroup calls, replayed when a logger is renamed
+	count *levelCounts
 }
 
 type core struct {
-	levels  *Levels
-	configs []sinkConfig
-	outputs []*output // per sink; nil for OTLP
+	levels   *Levels
+	sinks    []*sinkState
+	isolated []string
+	stacks   bool
+	stackMin slog.Level
+	rep      *reporter
+	metrics  *handlerMetrics
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// sinkState is what all clones of a handler share about one sink.
+type sinkState struct {
+	cfg    sinkConfig
+	out    *output // nil for OTLP
+	health *sinkHealth
 }
 
 type sink struct {
 	h     slog.Handler
-	level slog.Leveler // nil: no own filter
+	state *sinkState
 }
 
 type op struct {
@@ -44,10 +61,12 @@ type op struct {
 var _ slog.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler configured by opts. With no sink options it
-// writes JSON to os.Stdout.
+// writes JSON to os.Stdout. Call [Handler.Close] at exit to drain
+// asynchronous sinks and close files.
 func NewHandler(opts ...Option) *Handler {
 	cfg := newConfig(opts)
-	c := &core{levels: cfg.table}
+	c := &core{levels: cfg.table, isolated: cfg.isolated, stacks: cfg.stacks, stackMin: cfg.stackLevel,
+		rep: &reporter{w: cfg.stderr, interval: cfg.reportInterval}}
 	if c.levels == nil {
 		c.levels = NewLevels(cfg.level)
 	}
@@ -56,38 +75,59 @@ func NewHandler(opts ...Option) *Handler {
 	}
 	sinks := cfg.sinks
 	if len(sinks) == 0 && !cfg.noConsole {
-		sinks = []sinkConfig{{kind: sinkWriter, name: "console", w: os.Stdout, format: FormatJSON}}
+		sinks = []sinkConfig{{kind: sinkWriter, name: "console", w: os.Stdout}}
 	}
-	c.configs = sinks
 	for _, s := range sinks {
-		var o *output
+		st := &sinkState{cfg: s, health: &sinkHealth{name: s.name}}
 		if s.kind == sinkWriter {
-			o = &output{w: s.w, format: s.format, color: s.color, source: cfg.source}
+			st.out = &output{w: s.w, format: s.format, color: s.color, source: cfg.source, health: st.health, rep: c.rep}
+			if s.async > 0 {
+				st.out.async = newAsyncWriter(st.out, s.async, func(err error) { c.rep.fail(st.health, err) })
+			}
 		}
-		c.outputs = append(c.outputs, o)
+		c.sinks = append(c.sinks, st)
 	}
+	c.metrics = newHandlerMetrics(cfg.meterProvider, c.sinks)
 	return c.handler("")
 }
 
 // handler builds the root handler for a logger name.
 func (c *core) handler(name string) *Handler {
-	h := &Handler{core: c, name: name, level: &loggerLevel{table: c.levels, name: name}}
-	h.sinks = make([]sink, len(c.configs))
-	for i, s := range c.configs {
+	h := &Handler{core: c, name: name, level: &loggerLevel{table: c.levels, name: name}, count: c.metrics.counts(name)}
+	isolated := matchesAny(name, c.isolated)
+	for _, st := range c.sinks {
+		if len(st.cfg.loggers) > 0 {
+			if !matchesAny(name, st.cfg.loggers) {
+				continue
+			}
+		} else if isolated {
+			continue
+		}
 		var sh slog.Handler
-		switch s.kind {
+		switch st.cfg.kind {
 		case sinkOTLP:
 			scope := name
 			if scope == "" {
 				scope = "github.com/otelkit/otelkit"
 			}
-			sh = otelslog.NewHandler(scope, otelslog.WithLoggerProvider(s.provider))
+			sh = otelslog.NewHandler(scope, otelslog.WithLoggerProvider(st.cfg.provider))
 		default:
-			sh = &writerHandler{out: c.outputs[i], name: name}
+			sh = &writerHandler{out: st.out, name: name}
 		}
-		h.sinks[i] = sink{h: sh, level: s.level}
+		h.sinks = append(h.sinks, sink{h: sh, state: st})
 	}
 	return h
+}
+
+// matchesAny reports whether the logger name is one of names or a dotted
+// descendant of one.
+func matchesAny(name string, names []string) bool {
+	for _, n := range names {
+		if name == n || strings.HasPrefix(name, n) && len(name) > len(n) && name[len(n)] == '.' {
+			return true
+		}
+	}
+	return false
 }
 
 // Logger returns a logger named name: the name is the `logger` field on the
@@ -107,6 +147,9 @@ func (h *Handler) Named(name string) *Handler {
 	return h2
 }
 
+// Name returns the logger name of h ("" for the root).
+func (h *Handler) Name() string { return h.name }
+
 // Levels returns the level table the handler filters by; changes to it
 // reach every logger of the handler.
 func (h *Handler) Levels() *Levels { return h.core.levels }
@@ -117,22 +160,28 @@ func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
 		return false
 	}
 	for _, s := range h.sinks {
-		if s.level == nil || l >= s.level.Level() {
+		if s.state.cfg.level == nil || l >= s.state.cfg.level.Level() {
 			return true
 		}
 	}
 	return false
 }
 
-// Handle sends r to every sink whose level it meets. Errors of the sinks
-// are joined; a failing sink never stops the others.
+// Handle sends r to every sink whose level it meets. A failing or
+// panicking sink never stops the others; write failures are reported on
+// the error output (see [WithErrorOutput]) rather than returned.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	h.count.add(ctx, r.Level)
+	if h.core.stacks && r.Level >= h.core.stackMin && !hasStack(r) {
+		r = r.Clone()
+		r.AddAttrs(slog.String(StackKey, stack(4)))
+	}
 	var errs []error
 	for _, s := range h.sinks {
-		if s.level != nil && r.Level < s.level.Level() {
+		if lv := s.state.cfg.level; lv != nil && r.Level < lv.Level() {
 			continue
 		}
 		if err := safeHandle(s.h, ctx, r); err != nil {
@@ -170,7 +219,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 }
 
 func (h *Handler) apply(o op) *Handler {
-	h2 := &Handler{core: h.core, name: h.name, level: h.level}
+	h2 := &Handler{core: h.core, name: h.name, level: h.level, count: h.count}
 	h2.ops = append(append(make([]op, 0, len(h.ops)+1), h.ops...), o)
 	h2.sinks = make([]sink, len(h.sinks))
 	for i, s := range h.sinks {
@@ -184,14 +233,25 @@ func (h *Handler) apply(o op) *Handler {
 	return h2
 }
 
-// Close closes the files the handler writes to. Records handled after
-// Close are written to files reopened on demand, so call it last.
+// Close drains the queues of asynchronous sinks, so nothing queued is
+// lost, closes the files the handler writes to, and reports any sink
+// trouble not yet reported. It is safe to call more than once; records
+// handled after Close are dropped by asynchronous sinks and counted.
 func (h *Handler) Close() error {
-	var errs []error
-	for _, s := range h.core.configs {
-		if s.closer != nil {
-			errs = append(errs, s.closer.Close())
+	c := h.core
+	c.closeOnce.Do(func() {
+		var errs []error
+		for _, st := range c.sinks {
+			if st.out != nil && st.out.async != nil {
+				st.out.async.close()
+			}
+			if st.cfg.closer != nil {
+				errs = append(errs, st.cfg.closer.Close())
+			}
+			c.rep.report(st.health)
 		}
-	}
-	return errors.Join(errs...)
+		errs = append(errs, c.metrics.close())
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
 }

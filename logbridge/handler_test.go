@@ -32,7 +32,7 @@ func parseLines(t *testing.T, b []byte) []map[string]any {
 
 func TestSlogtestJSON(t *testing.T) {
 	var buf bytes.Buffer
-	h := NewHandler(WithConsole(&buf, FormatJSON, nil), WithLevel(slog.LevelDebug))
+	h := NewHandler(WithConsole(&buf), WithLevel(slog.LevelDebug))
 	if err := slogtest.TestHandler(h, func() []map[string]any { return parseLines(t, buf.Bytes()) }); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSlogtestJSON(t *testing.T) {
 
 func TestSlogtestText(t *testing.T) {
 	var buf bytes.Buffer
-	h := NewHandler(WithConsole(&buf, FormatText, nil), WithLevel(slog.LevelDebug))
+	h := NewHandler(WithConsole(&buf, SinkFormat(FormatText)), WithLevel(slog.LevelDebug))
 	results := func() []map[string]any {
 		var out []map[string]any
 		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
@@ -106,7 +106,7 @@ func TestTraceIDsOnEverySink(t *testing.T) {
 	)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
 	var jsonBuf, textBuf bytes.Buffer
-	h := NewHandler(WithConsole(&jsonBuf, FormatJSON, nil), WithConsole(&textBuf, FormatText, nil), WithOTLP(lp, nil))
+	h := NewHandler(WithConsole(&jsonBuf), WithConsole(&textBuf, SinkFormat(FormatText)), WithOTLP(lp))
 	ctx, span := tp.Tracer("t").Start(context.Background(), "op")
 	ctx = WithFields(ctx, slog.String("request_id", "req-1"))
 	h.Logger("app.auth").ErrorContext(ctx, "boom", "k", "v")
@@ -162,7 +162,7 @@ func TestTraceIDsOnEverySink(t *testing.T) {
 
 func TestLevelsInherit(t *testing.T) {
 	var buf bytes.Buffer
-	h := NewHandler(WithConsole(&buf, FormatJSON, nil), WithLevel(slog.LevelWarn),
+	h := NewHandler(WithConsole(&buf), WithLevel(slog.LevelWarn),
 		WithLoggerLevels(map[string]slog.Level{"app": slog.LevelDebug, "app.noisy": slog.LevelError}))
 	tests := []struct {
 		logger string
@@ -194,7 +194,7 @@ func TestInjectionStaysOnOneLine(t *testing.T) {
 	evil := "a\nb\rc\x1b[31md\xff\u2028e"
 	for _, f := range []Format{FormatJSON, FormatText} {
 		var buf bytes.Buffer
-		h := NewHandler(WithConsole(&buf, f, nil))
+		h := NewHandler(WithConsole(&buf, SinkFormat(f)))
 		slog.New(h).Info(evil, evil, evil, "g", slog.GroupValue(slog.String(evil, evil)))
 		out := buf.String()
 		if strings.Count(out, "\n") != 1 || strings.ContainsAny(strings.TrimSuffix(out, "\n"), "\n\r\x1b") || strings.Contains(out, "\u2028") {

@@ -4,9 +4,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"go.opentelemetry.io/otel/log"
-	"gopkg.in/natefinch/lumberjack.v2"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Option configures a [Handler].
@@ -17,12 +18,18 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	level     slog.Leveler
-	levels    map[string]slog.Level
-	table     *Levels
-	source    bool
-	sinks     []sinkConfig
-	noConsole bool
+	level          slog.Leveler
+	levels         map[string]slog.Level
+	table          *Levels
+	source         bool
+	stackLevel     slog.Level
+	stacks         bool
+	sinks          []sinkConfig
+	noConsole      bool
+	isolated       []string
+	meterProvider  metric.MeterProvider
+	stderr         io.Writer
+	reportInterval time.Duration
 }
 
 type sinkKind int
@@ -41,10 +48,13 @@ type sinkConfig struct {
 	color    bool
 	level    slog.Leveler
 	provider log.LoggerProvider
+	async    int      // queue size; 0 writes on the caller's goroutine
+	loggers  []string // only these loggers (and descendants); empty: all
+	err      error    // a sink that could not be opened
 }
 
 func newConfig(opts []Option) config {
-	var c config
+	c := config{stderr: os.Stderr, reportInterval: 10 * time.Second}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -88,15 +98,100 @@ func WithSource(on bool) Option {
 	return optionFunc(func(c *config) { c.source = on })
 }
 
-// WithConsole writes records to w (os.Stdout when nil) in format f. Colour is
-// used only when w is a terminal and NO_COLOR is unset. Without this option
-// and without [WithoutConsole], the handler writes JSON to os.Stdout.
-func WithConsole(w io.Writer, f Format, minLevel slog.Leveler) Option {
+// WithStackTraces adds a stack trace (attribute "stack") to every record
+// at or above level, on every sink. [Exception] adds one regardless.
+func WithStackTraces(level slog.Level) Option {
+	return optionFunc(func(c *config) { c.stacks, c.stackLevel = true, level })
+}
+
+// WithMeterProvider sets where the handler's own metrics go:
+// otelkit.log.records{severity,logger} and otelkit.log.dropped{sink}. The
+// default is the global MeterProvider.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.meterProvider = mp })
+}
+
+// WithErrorOutput sets where the handler reports its own trouble (records
+// dropped by a full queue, a sink that fails): os.Stderr by default, at most
+// once per interval per sink.
+func WithErrorOutput(w io.Writer, interval time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if w != nil {
+			c.stderr = w
+		}
+		if interval > 0 {
+			c.reportInterval = interval
+		}
+	})
+}
+
+// WithIsolatedLoggers keeps the records of these loggers (and their
+// descendants) out of the sinks that do not name them with [SinkLoggers],
+// as propagate=False does in Python's logging: an "audit" logger can
+// write to its own file only.
+func WithIsolatedLoggers(names ...string) Option {
+	return optionFunc(func(c *config) { c.isolated = append(c.isolated, names...) })
+}
+
+// SinkOption configures one sink.
+type SinkOption interface{ applySink(*sinkConfig) }
+
+type sinkOptionFunc func(*sinkConfig)
+
+func (f sinkOptionFunc) applySink(s *sinkConfig) { f(s) }
+
+// SinkFormat sets the format of a console or file sink (JSON by default).
+func SinkFormat(f Format) SinkOption {
+	return sinkOptionFunc(func(s *sinkConfig) { s.format = f })
+}
+
+// SinkLevel makes a sink take only records at or above l, after the
+// logger's own level has let them through (an error file, say).
+func SinkLevel(l slog.Leveler) SinkOption {
+	return sinkOptionFunc(func(s *sinkConfig) { s.level = l })
+}
+
+// SinkAsync writes through a queue of size records on a goroutine of the
+// sink's own, so the caller never waits for the disk or terminal. When the
+// queue is full the record is dropped and counted, never blocking.
+// [Handler.Close] drains the queue.
+func SinkAsync(size int) SinkOption {
+	return sinkOptionFunc(func(s *sinkConfig) {
+		if size > 0 {
+			s.async = size
+		}
+	})
+}
+
+// SinkLoggers routes only the records of these loggers (and their
+// descendants) to the sink.
+func SinkLoggers(names ...string) SinkOption {
+	return sinkOptionFunc(func(s *sinkConfig) { s.loggers = append(s.loggers, names...) })
+}
+
+func newSink(kind sinkKind, name string, opts []SinkOption) sinkConfig {
+	s := sinkConfig{kind: kind, name: name}
+	for _, o := range opts {
+		if o != nil {
+			o.applySink(&s)
+		}
+	}
+	return s
+}
+
+// WithConsole writes records to w (os.Stdout when nil). Colour is used only
+// in the text format when w is a terminal and NO_COLOR is unset. Without
+// any sink option and without [WithoutConsole], the handler writes JSON to
+// os.Stdout.
+func WithConsole(w io.Writer, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
 		if w == nil {
 			w = os.Stdout
 		}
-		c.sinks = append(c.sinks, sinkConfig{kind: sinkWriter, name: "console", w: w, format: f, color: f == FormatText && isTerminal(w), level: minLevel})
+		s := newSink(sinkWriter, "console", opts)
+		s.w = w
+		s.color = s.format == FormatText && isTerminal(w)
+		c.sinks = append(c.sinks, s)
 	})
 }
 
@@ -105,37 +200,27 @@ func WithoutConsole() Option {
 	return optionFunc(func(c *config) { c.noConsole = true })
 }
 
-// FileOptions configures a rotating file sink. Zero values mean: rotate at
-// 100 MB, keep every backup, delete none by age, do not compress.
-type FileOptions struct {
-	MaxSizeMB  int  // size at which the file is rotated
-	MaxBackups int  // rotated files kept (0 keeps all)
-	MaxAgeDays int  // days rotated files are kept (0 keeps them)
-	Compress   bool // gzip rotated files
-}
-
-// WithFile writes records to the file at path in format f, rotated as opts
-// says. minLevel filters the sink (nil lets every enabled record through);
-// an error file is WithFile(path, f, slog.LevelError, opts).
-func WithFile(path string, f Format, minLevel slog.Leveler, opts FileOptions) Option {
+// WithWriter writes records to any io.Writer, named name in metrics and
+// error reports. If w is an io.Closer, [Handler.Close] closes it.
+func WithWriter(name string, w io.Writer, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
-		lj := &lumberjack.Logger{
-			Filename:   path,
-			MaxSize:    opts.MaxSizeMB,
-			MaxBackups: opts.MaxBackups,
-			MaxAge:     opts.MaxAgeDays,
-			Compress:   opts.Compress,
+		s := newSink(sinkWriter, name, opts)
+		s.w = w
+		if cl, ok := w.(io.Closer); ok {
+			s.closer = cl
 		}
-		c.sinks = append(c.sinks, sinkConfig{kind: sinkWriter, name: "file:" + path, w: lj, closer: lj, format: f, level: minLevel})
+		c.sinks = append(c.sinks, s)
 	})
 }
 
 // WithOTLP sends records to the OpenTelemetry LoggerProvider lp through the
 // otelslog bridge; each named logger is its own instrumentation scope.
 // Register a [Processor] on lp so CRITICAL is named and context fields
-// are exported. minLevel filters the sink (nil lets every enabled record through).
-func WithOTLP(lp log.LoggerProvider, minLevel slog.Leveler) Option {
+// are exported.
+func WithOTLP(lp log.LoggerProvider, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
-		c.sinks = append(c.sinks, sinkConfig{kind: sinkOTLP, name: "otlp", provider: lp, level: minLevel})
+		s := newSink(sinkOTLP, "otlp", opts)
+		s.provider = lp
+		c.sinks = append(c.sinks, s)
 	})
 }

@@ -21,6 +21,9 @@ type output struct {
 	format Format
 	color  bool
 	source bool
+	async  *asyncWriter // nil: write on the caller's goroutine
+	health *sinkHealth
+	rep    *reporter
 }
 
 func (o *output) write(b []byte) error {
@@ -28,6 +31,22 @@ func (o *output) write(b []byte) error {
 	defer o.mu.Unlock()
 	_, err := o.w.Write(b)
 	return err
+}
+
+// emit writes or queues one formatted line and takes ownership of bp.
+// Trouble is counted and reported, never returned: a failing sink must not
+// fail the caller or the other sinks.
+func (o *output) emit(bp *[]byte) {
+	if o.async != nil {
+		if !o.async.enqueue(bp) {
+			o.rep.drop(o.health)
+		}
+		return
+	}
+	if err := o.write(*bp); err != nil {
+		o.rep.fail(o.health, err)
+	}
+	putBuf(bp)
 }
 
 // isTerminal reports whether w is a character device and NO_COLOR is unset.
@@ -127,18 +146,19 @@ func countAttrs(attrs []slog.Attr) int {
 
 func (h *writerHandler) Handle(ctx context.Context, r slog.Record) error {
 	bp := bufPool.Get().(*[]byte)
-	b := (*bp)[:0]
 	if h.out.format == FormatText {
-		b = h.appendText(b, ctx, r)
+		*bp = h.appendText((*bp)[:0], ctx, r)
 	} else {
-		b = h.appendJSON(b, ctx, r)
+		*bp = h.appendJSON((*bp)[:0], ctx, r)
 	}
-	err := h.out.write(b)
-	if cap(b) <= 64<<10 {
-		*bp = b
+	h.out.emit(bp)
+	return nil
+}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
 		bufPool.Put(bp)
 	}
-	return err
 }
 
 func (h *writerHandler) appendJSON(b []byte, ctx context.Context, r slog.Record) []byte {

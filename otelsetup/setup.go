@@ -292,17 +292,23 @@ func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerPr
 	if c.logConsole == "off" && c.console == nil {
 		opts = append(opts, logbridge.WithoutConsole())
 	} else {
-		opts = append(opts, logbridge.WithConsole(console, c.logFormat, nil))
+		opts = append(opts, logbridge.WithConsole(console, logbridge.SinkFormat(c.logFormat)))
 	}
 	file := logbridge.FileOptions{MaxSizeMB: c.logFileMaxSizeMB, MaxBackups: c.logFileMaxBackups, MaxAgeDays: c.logFileMaxAgeDays, Compress: c.logFileCompress}
 	if c.logFile != "" {
-		opts = append(opts, logbridge.WithFile(c.logFile, c.logFormat, nil, file))
+		opts = append(opts, logbridge.WithFile(c.logFile, file, logbridge.SinkFormat(c.logFormat)))
 	}
 	if c.logErrorFile != "" {
-		opts = append(opts, logbridge.WithFile(c.logErrorFile, c.logFormat, slog.LevelError, file))
+		opts = append(opts, logbridge.WithFile(c.logErrorFile, file, logbridge.SinkFormat(c.logFormat), logbridge.SinkLevel(slog.LevelError)))
 	}
 	if lp != nil {
-		opts = append(opts, logbridge.WithOTLP(lp, nil))
+		opts = append(opts, logbridge.WithOTLP(lp))
+	}
+	if t.mp != nil {
+		opts = append(opts, logbridge.WithMeterProvider(t.mp))
+	}
+	if c.stderr != nil {
+		opts = append(opts, logbridge.WithErrorOutput(c.stderr, c.dropReportInterval))
 	}
 	return logbridge.NewHandler(opts...)
 }

@@ -1,0 +1,62 @@
+package logbridge
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// reporter tells the error output about a sink's trouble at most once per
+// interval: records dropped by a full queue, writes that failed.
+type reporter struct {
+	w        io.Writer
+	interval time.Duration
+	mu       sync.Mutex
+}
+
+// sinkHealth is one sink's trouble since its last report.
+type sinkHealth struct {
+	name       string
+	dropped    atomic.Int64 // total dropped (queue full)
+	failed     atomic.Int64 // total failed writes
+	reportedD  atomic.Int64
+	reportedF  atomic.Int64
+	lastReport atomic.Int64 // unix nanoseconds
+	lastErr    atomic.Value // string
+}
+
+func (r *reporter) drop(h *sinkHealth) {
+	h.dropped.Add(1)
+	r.maybe(h)
+}
+
+func (r *reporter) fail(h *sinkHealth, err error) {
+	h.failed.Add(1)
+	h.lastErr.Store(err.Error())
+	r.maybe(h)
+}
+
+func (r *reporter) maybe(h *sinkHealth) {
+	now := time.Now().UnixNano()
+	last := h.lastReport.Load()
+	if now-last < int64(r.interval) || !h.lastReport.CompareAndSwap(last, now) {
+		return
+	}
+	r.report(h)
+}
+
+// report writes h's news, if any. Safe to call at any time (at Close, say).
+func (r *reporter) report(h *sinkHealth) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d, f := h.dropped.Load(), h.failed.Load()
+	if dd := d - h.reportedD.Swap(d); dd > 0 {
+		fmt.Fprintf(r.w, "otelkit: log sink %s dropped %d records (queue full; %d in all)\n", h.name, dd, d)
+	}
+	if df := f - h.reportedF.Swap(f); df > 0 {
+		last, _ := h.lastErr.Load().(string)
+		fmt.Fprintf(r.w, "otelkit: log sink %s failed to write %d records (%d in all): %s\n", h.name, df, f, last)
+	}
+}
