@@ -202,3 +202,5 @@ func TestInjectionStaysOnOneLine(t *testing.T) {
 		}
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

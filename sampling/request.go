@@ -1,0 +1,167 @@
+package sampling
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Values of the sampled_by attribute, which says why a record below the
+// configured level was written.
+const (
+	// SampledByKey is the attribute key that marks such records.
+	SampledByKey = "sampled_by"
+	// SampledByDebug marks records of a request with trusted forced debug.
+	SampledByDebug = "debug"
+	// SampledByRatio marks records of a ratio-sampled request.
+	SampledByRatio = "ratio"
+	// SampledByTail marks records emitted from a tail buffer.
+	SampledByTail = "tail"
+)
+
+// States of Request.detail: whether forced debug or ratio sampling turns on
+// detail for the request. Unknown lasts until a trace ID is seen.
+const (
+	detailUnknown uint32 = iota
+	detailOn
+	detailOff
+)
+
+// Request is the sampling state of one request, created by [Policy.Start]
+// and found with [FromContext]. Its methods are safe for concurrent use by
+// the goroutines that serve the request, and every method is valid on a nil
+// *Request, which enables nothing.
+type Request struct {
+	policy      *Policy
+	forced      bool
+	reason      string
+	detailLevel slog.Level
+	tailOn      bool       // tail buffering applies: configured and not forced
+	tailLevel   slog.Level // highest level held
+	tailTrigger slog.Level // lowest level that makes the buffer flush
+
+	detail   atomic.Uint32 // detailUnknown, detailOn or detailOff
+	trigger  atomic.Bool   // a record at or above the trigger level was seen
+	finished atomic.Bool
+	counted  atomic.Bool // counted in policy.open
+
+	mu   sync.Mutex // guards tail and finishing
+	tail ring
+}
+
+// ctxKeyType is unexported so no other package can make the key. The key is
+// a pointer: interface comparison of pointers needs no call to an equality
+// function, which makes the lookup on every log record cheaper.
+type ctxKeyType struct{ _ byte }
+
+var ctxKey = &ctxKeyType{}
+
+// NewContext returns a copy of ctx that carries req. [Policy.Start] calls it;
+// it is exported for tests and for frameworks that create the state
+// elsewhere.
+func NewContext(ctx context.Context, req *Request) context.Context {
+	return context.WithValue(ctx, ctxKey, req)
+}
+
+// FromContext returns the request state carried by ctx, or nil. It does not
+// allocate; a nil ctx is allowed.
+func FromContext(ctx context.Context) *Request {
+	if ctx == nil {
+		return nil
+	}
+	req, _ := ctx.Value(ctxKey).(*Request)
+	return req
+}
+
+// Forced reports whether the request carries a trusted debug header.
+func (r *Request) Forced() bool { return r != nil && r.forced }
+
+// Reason returns why debug was forced (ReasonToken or ReasonAllowedPeer), or
+// "" if it was not.
+func (r *Request) Reason() string {
+	if r == nil {
+		return ""
+	}
+	return r.reason
+}
+
+// Enabled reports whether records at level are turned on for this request
+// by forced debug or ratio sampling, down to the detail level (DEBUG by
+// default). A log handler ORs it with its own level check; it says nothing
+// about levels the handler already enables.
+//
+// The ratio decision is made from the trace ID of the span in ctx the first
+// time one is found, and cached; until the span exists, ratio sampling
+// reports false. Enabled does not allocate.
+func (r *Request) Enabled(ctx context.Context, level slog.Level) bool {
+	// Kept small enough to be inlined into the log handler.
+	if r == nil || level < r.detailLevel {
+		return false
+	}
+	d := r.detail.Load()
+	if d == detailUnknown {
+		return r.decideRatio(ctx)
+	}
+	return d == detailOn
+}
+
+// decideRatio is the slow path of Enabled, taken until a trace ID is seen.
+// Concurrent callers compute the same value from the same trace ID, so the
+// plain Store is race-free.
+func (r *Request) decideRatio(ctx context.Context) bool {
+	if ctx == nil {
+		return false
+	}
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.HasTraceID() {
+		return false
+	}
+	yes := ratioSampled(sc.TraceID(), r.policy.bound)
+	if yes {
+		r.detail.Store(detailOn)
+	} else {
+		r.detail.Store(detailOff)
+		if !r.tailOn {
+			r.uncount()
+		}
+	}
+	return yes
+}
+
+// uncount removes the request from its policy's open count, once.
+func (r *Request) uncount() {
+	if r.counted.CompareAndSwap(true, false) {
+		r.policy.open.Add(-1)
+	}
+}
+
+// SampledBy returns the value for the sampled_by attribute of a record that
+// [Request.Enabled] turned on: SampledByDebug, SampledByRatio, or "" when
+// neither applies.
+func (r *Request) SampledBy(ctx context.Context) string {
+	switch {
+	case r == nil:
+		return ""
+	case r.forced:
+		return SampledByDebug
+	case r.Enabled(ctx, r.detailLevel):
+		return SampledByRatio
+	}
+	return ""
+}
+
+// ObserveLevel tells the request that a record at level was logged,
+// whatever the handler did with it. A record at or above the tail trigger
+// level (ERROR by default) makes the tail buffer flush when the request
+// ends. Log handlers call it for every record; it does not allocate.
+func (r *Request) ObserveLevel(level slog.Level) {
+	if r == nil || !r.tailOn || level < r.tailTrigger {
+		return
+	}
+	if !r.trigger.Load() { // avoid writing a shared cache line on every ERROR
+		r.trigger.Store(true)
+	}
+}
