@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 )
 
@@ -36,6 +37,7 @@ type core struct {
 	stackMin slog.Level
 	rep      *reporter
 	metrics  *handlerMetrics
+	sampling *sampling.Policy
 
 	closeOnce sync.Once
 	closeErr  error
@@ -65,7 +67,7 @@ var _ slog.Handler = (*Handler)(nil)
 // asynchronous sinks and close files.
 func NewHandler(opts ...Option) *Handler {
 	cfg := newConfig(opts)
-	c := &core{levels: cfg.table, isolated: cfg.isolated, stacks: cfg.stacks, stackMin: cfg.stackLevel,
+	c := &core{levels: cfg.table, isolated: cfg.isolated, stacks: cfg.stacks, stackMin: cfg.stackLevel, sampling: cfg.sampling,
 		rep: &reporter{w: cfg.stderr, interval: cfg.reportInterval}}
 	if c.levels == nil {
 		c.levels = NewLevels(cfg.level)
@@ -154,11 +156,19 @@ func (h *Handler) Name() string { return h.name }
 // reach every logger of the handler.
 func (h *Handler) Levels() *Levels { return h.core.levels }
 
-// Enabled reports whether a record at level l would reach any sink.
-func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
-	if l < h.level.Level() {
+// Enabled reports whether a record at level l would reach any sink: it
+// meets the logger's level, or the request in ctx wants it through
+// per-request debug, ratio sampling or its tail buffer (see [WithSampling]).
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	sp := h.core.sampling
+	sp.ObserveLevel(ctx, l)
+	if l < h.level.Level() && !sp.Wants(ctx, l) {
 		return false
 	}
+	return h.sinkAccepts(l)
+}
+
+func (h *Handler) sinkAccepts(l slog.Level) bool {
 	for _, s := range h.sinks {
 		if s.state.cfg.level == nil || l >= s.state.cfg.level.Level() {
 			return true
@@ -174,6 +184,40 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if r.Level < h.level.Level() {
+		// Only per-request sampling lets such a record through.
+		req := sampling.FromContext(ctx)
+		switch {
+		case req.Enabled(ctx, r.Level):
+			r = r.Clone()
+			r.AddAttrs(slog.String(sampling.SampledByKey, req.SampledBy(ctx)))
+		case req.Holds(r.Level):
+			req.Hold(ctx, r, emitter{h})
+			return nil
+		default:
+			return nil
+		}
+	}
+	return h.emit(ctx, r)
+}
+
+// emitter is the handler past the level and sampling decisions: what a
+// tail buffer flushes into.
+type emitter struct{ h *Handler }
+
+func (e emitter) Enabled(context.Context, slog.Level) bool { return true }
+func (e emitter) Handle(ctx context.Context, r slog.Record) error {
+	return e.h.emit(ctx, r)
+}
+func (e emitter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return emitter{e.h.WithAttrs(attrs).(*Handler)}
+}
+func (e emitter) WithGroup(name string) slog.Handler {
+	return emitter{e.h.WithGroup(name).(*Handler)}
+}
+
+// emit counts r and sends it to every sink whose own level it meets.
+func (h *Handler) emit(ctx context.Context, r slog.Record) error {
 	h.count.add(ctx, r.Level)
 	if h.core.stacks && r.Level >= h.core.stackMin && !hasStack(r) {
 		r = r.Clone()

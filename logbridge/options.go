@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -30,6 +31,7 @@ type config struct {
 	meterProvider  metric.MeterProvider
 	stderr         io.Writer
 	reportInterval time.Duration
+	sampling       *sampling.Policy
 }
 
 type sinkKind int
@@ -131,6 +133,14 @@ func WithErrorOutput(w io.Writer, interval time.Duration) Option {
 // write to its own file only.
 func WithIsolatedLoggers(names ...string) Option {
 	return optionFunc(func(c *config) { c.isolated = append(c.isolated, names...) })
+}
+
+// WithSampling lets the sampling policy p turn on records below a logger's
+// level for one request: forced debug from a trusted caller, ratio
+// sampling by trace ID, and tail buffers (see package sampling). Records
+// turned on this way carry sampled_by; httpmw must use the same policy.
+func WithSampling(p *sampling.Policy) Option {
+	return optionFunc(func(c *config) { c.sampling = p })
 }
 
 // SinkOption configures one sink.
