@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -69,6 +70,13 @@ type config struct {
 	logFileMaxBackups     int
 	logFileMaxAgeDays     int
 	logFileCompress       bool
+
+	debugHeader, debugSecret     string
+	debugPeers, trustedProxies   string
+	debugRatio                   float64
+	tailEnabled                  bool
+	tailMaxRecords, tailMaxBytes int
+	tailSlow                     time.Duration
 
 	// Set in code only.
 	configFile    string
@@ -216,6 +224,25 @@ func keyValues(key, env string, f func(*config) *map[string]string, secret bool)
 	}
 }
 
+// cidrs is a comma-separated list of CIDR prefixes or addresses.
+func cidrs(key, env string, f func(*config) *string) setting {
+	return setting{key: key, env: env,
+		set: func(c *config, s string, _ map[string]string) error {
+			for _, p := range splitList(s) {
+				if _, err := netip.ParsePrefix(p); err == nil {
+					continue
+				}
+				if _, err := netip.ParseAddr(p); err != nil {
+					return fmt.Errorf("%q is not an address or CIDR prefix", p)
+				}
+			}
+			*f(c) = strings.Join(splitList(s), ",")
+			return nil
+		},
+		show: func(c *config) string { return *f(c) },
+	}
+}
+
 // settings lists every value that the environment and the configuration
 // file can set, in the order the start-up record shows them.
 var settings = []setting{
@@ -301,6 +328,37 @@ var settings = []setting{
 	integer("logs.file.max_backups", "LOG_FILE_MAX_BACKUPS", func(c *config) *int { return &c.logFileMaxBackups }, 0),
 	integer("logs.file.max_age_days", "LOG_FILE_MAX_AGE_DAYS", func(c *config) *int { return &c.logFileMaxAgeDays }, 0),
 	boolean("logs.file.compress", "LOG_FILE_COMPRESS", func(c *config) *bool { return &c.logFileCompress }),
+	str("sampling.debug_header", "OTELKIT_DEBUG_HEADER", func(c *config) *string { return &c.debugHeader }),
+	{key: "sampling.debug_secret", env: "OTELKIT_DEBUG_HEADER_SECRET", secret: true,
+		set: func(c *config, s string, _ map[string]string) error {
+			if len(s) < 16 {
+				return fmt.Errorf("want at least 16 bytes")
+			}
+			c.debugSecret = s
+			return nil
+		},
+		show: func(c *config) string {
+			if c.debugSecret == "" {
+				return ""
+			}
+			return "****"
+		}},
+	cidrs("sampling.allowed_peers", "OTELKIT_DEBUG_ALLOWED_PEERS", func(c *config) *string { return &c.debugPeers }),
+	cidrs("sampling.trusted_proxies", "OTELKIT_TRUSTED_PROXIES", func(c *config) *string { return &c.trustedProxies }),
+	{key: "sampling.ratio", env: "OTELKIT_DEBUG_RATIO",
+		set: func(c *config, s string, _ map[string]string) error {
+			r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || r < 0 || r > 1 || r != r {
+				return fmt.Errorf("want a ratio between 0 and 1")
+			}
+			c.debugRatio = r
+			return nil
+		},
+		show: func(c *config) string { return strconv.FormatFloat(c.debugRatio, 'g', -1, 64) }},
+	boolean("sampling.tail.enabled", "OTELKIT_TAIL_BUFFER", func(c *config) *bool { return &c.tailEnabled }),
+	integer("sampling.tail.max_records", "OTELKIT_TAIL_MAX_RECORDS", func(c *config) *int { return &c.tailMaxRecords }, 1),
+	integer("sampling.tail.max_bytes", "OTELKIT_TAIL_MAX_BYTES", func(c *config) *int { return &c.tailMaxBytes }, 1024),
+	millis("sampling.tail.slow", "OTELKIT_TAIL_SLOW", func(c *config) *time.Duration { return &c.tailSlow }),
 	millis("telemetry.drop_report_interval", "OTELKIT_DROP_REPORT_INTERVAL", func(c *config) *time.Duration { return &c.dropReportInterval }),
 }
 
@@ -333,6 +391,9 @@ func defaults() config {
 		blrpBatch:          512,
 		runtimeMetrics:     true,
 		dropReportInterval: 10 * time.Second,
+		debugHeader:        "X-Debug-Log",
+		tailMaxRecords:     256,
+		tailMaxBytes:       256 << 10,
 		logLevel:           slog.LevelInfo,
 		logFormat:          logbridge.FormatJSON,
 		logConsole:         "stdout",

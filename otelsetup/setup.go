@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/sampling"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
@@ -23,6 +24,7 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/log/global"
 	lognoop "go.opentelemetry.io/otel/log/noop"
+	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -99,10 +101,16 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 	if err != nil {
 		return fmt.Errorf("otelsetup: resource: %w", err)
 	}
-	if err := t.buildTraces(ctx, c, res, console, rep); err != nil {
+	if err := t.buildMetrics(ctx, c, res, console, rep); err != nil {
 		return err
 	}
-	if err := t.buildMetrics(ctx, c, res, console, rep); err != nil {
+	// The policy logs through the handler, which needs the policy: break
+	// the cycle with a handler that is filled in once built.
+	late := &lateHandler{}
+	if t.sampling, err = c.buildSampling(t.mp, slog.New(late)); err != nil {
+		return err
+	}
+	if err := t.buildTraces(ctx, c, res, console, rep); err != nil {
 		return err
 	}
 	otlpLogs, err := t.buildLogs(ctx, c, res, rep)
@@ -114,6 +122,7 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 		lp = t.lp.(*sdklog.LoggerProvider)
 	}
 	t.handler = t.newHandler(c, console, lp)
+	late.set(t.handler.Named("otelkit.sampling"))
 	t.finals = append(t.finals, t.handler.Close)
 	if c.runtimeMetrics {
 		if err := runtime.Start(runtime.WithMeterProvider(t.mp)); err != nil {
@@ -163,6 +172,9 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 			sdktrace.WithExportTimeout(c.bspTimeout))
 		sp = &guardedSpanProcessor{SpanProcessor: bsp, adm: adm, drops: drops, rep: rep}
 	}
+	// Forced debug from a trusted caller samples the request's trace
+	// whatever the configured sampler says.
+	sampler = sampling.TraceSampler(sampler)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(sp))
 	t.tp = tp
 	t.flushers = append(t.flushers, tp.ForceFlush)
@@ -307,6 +319,9 @@ func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerPr
 	if t.mp != nil {
 		opts = append(opts, logbridge.WithMeterProvider(t.mp))
 	}
+	if t.sampling != nil {
+		opts = append(opts, logbridge.WithSampling(t.sampling))
+	}
 	if c.stderr != nil {
 		opts = append(opts, logbridge.WithErrorOutput(c.stderr, c.dropReportInterval))
 	}
@@ -370,6 +385,107 @@ func isGlobalDelegate(v any) bool {
 	}
 	return strings.HasPrefix(typ.PkgPath(), "go.opentelemetry.io/otel/internal/global") ||
 		strings.HasPrefix(typ.PkgPath(), "go.opentelemetry.io/otel/log/internal/global")
+}
+
+// buildSampling makes the per-request sampling policy shared by the log
+// handler, the trace sampler and the HTTP middleware.
+func (c *config) buildSampling(mp metric.MeterProvider, logger *slog.Logger) (*sampling.Policy, error) {
+	opts := []sampling.Option{
+		sampling.WithHeader(c.debugHeader),
+		sampling.WithMeterProvider(mp),
+		sampling.WithLogger(logger),
+		sampling.WithRatio(c.debugRatio),
+	}
+	if c.debugSecret != "" {
+		opts = append(opts, sampling.WithSecret([]byte(c.debugSecret)))
+	}
+	if c.debugPeers != "" {
+		opts = append(opts, sampling.WithAllowedPeers(splitList(c.debugPeers)...))
+	}
+	if c.trustedProxies != "" {
+		opts = append(opts, sampling.WithTrustedProxies(splitList(c.trustedProxies)...))
+	}
+	if c.tailEnabled {
+		opts = append(opts, sampling.WithTailBuffer(c.tailMaxRecords, c.tailMaxBytes), sampling.WithTailSlow(c.tailSlow))
+	}
+	p, err := sampling.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: sampling: %w", err)
+	}
+	return p, nil
+}
+
+// lateHandler forwards to a handler set after it was handed out; until
+// then it drops records.
+type lateHandler struct {
+	h atomic.Pointer[logbridge.Handler]
+}
+
+func (l *lateHandler) set(h *logbridge.Handler) { l.h.Store(h) }
+
+func (l *lateHandler) Enabled(ctx context.Context, lv slog.Level) bool {
+	h := l.h.Load()
+	return h != nil && h.Enabled(ctx, lv)
+}
+
+func (l *lateHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h := l.h.Load(); h != nil {
+		return h.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (l *lateHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &lateAttrs{l: l, attrs: attrs}
+}
+
+func (l *lateHandler) WithGroup(name string) slog.Handler {
+	return &lateAttrs{l: l, group: name}
+}
+
+// lateAttrs applies WithAttrs/WithGroup at each call, since the target may
+// not exist yet when they are made.
+type lateAttrs struct {
+	l      *lateHandler
+	parent slog.Handler
+	attrs  []slog.Attr
+	group  string
+}
+
+func (a *lateAttrs) target() slog.Handler {
+	var h slog.Handler
+	if a.parent != nil {
+		h = a.parent.(*lateAttrs).target()
+	} else if t := a.l.h.Load(); t != nil {
+		h = t
+	}
+	if h == nil {
+		return nil
+	}
+	if a.group != "" {
+		return h.WithGroup(a.group)
+	}
+	return h.WithAttrs(a.attrs)
+}
+
+func (a *lateAttrs) Enabled(ctx context.Context, lv slog.Level) bool {
+	h := a.target()
+	return h != nil && h.Enabled(ctx, lv)
+}
+
+func (a *lateAttrs) Handle(ctx context.Context, r slog.Record) error {
+	if h := a.target(); h != nil {
+		return h.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (a *lateAttrs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &lateAttrs{l: a.l, parent: a, attrs: attrs}
+}
+
+func (a *lateAttrs) WithGroup(name string) slog.Handler {
+	return &lateAttrs{l: a.l, parent: a, group: name}
 }
 
 func (c *config) buildPropagator() propagation.TextMapPropagator {

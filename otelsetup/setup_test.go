@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -203,7 +204,7 @@ func TestStartupRecordMasksSecrets(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=fake-key-123")
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://fake-user:fake-pass@127.0.0.1:1")
 	var buf bytes.Buffer
-	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&buf), WithRuntimeMetrics(false))
+	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&buf), WithRuntimeMetrics(false), WithErrorOutput(io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}

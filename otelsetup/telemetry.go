@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -22,13 +23,14 @@ const DefaultShutdownTimeout = 5 * time.Second
 // everything that must be flushed and stopped at exit. Its methods are safe
 // for concurrent use.
 type Telemetry struct {
-	tp      trace.TracerProvider
-	mp      metric.MeterProvider
-	lp      log.LoggerProvider
-	handler *logbridge.Handler
-	logger  *slog.Logger
-	metrics http.Handler
-	cfg     *config
+	tp       trace.TracerProvider
+	mp       metric.MeterProvider
+	lp       log.LoggerProvider
+	handler  *logbridge.Handler
+	logger   *slog.Logger
+	metrics  http.Handler
+	sampling *sampling.Policy
+	cfg      *config
 
 	flushers  []func(context.Context) error
 	shutdowns []func(context.Context) error // run in parallel
@@ -67,6 +69,11 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 	}
 	return t.metrics
 }
+
+// Sampling returns the per-request sampling policy (trusted debug header,
+// ratio sampling, tail buffers) that the log handler and the trace sampler
+// use; give the same policy to httpmw. It is nil when the SDK is disabled.
+func (t *Telemetry) Sampling() *sampling.Policy { return t.sampling }
 
 // Setting is one resolved configuration value and where it came from.
 type Setting struct {
