@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,5 +229,39 @@ func TestStartupRecordMasksSecrets(t *testing.T) {
 	cfg, _ := rec["config"].(map[string]any)
 	if got := cfg["exporter.headers"]; got != "api-key=**** (env)" {
 		t.Errorf("exporter.headers shown as %v", got)
+	}
+}
+
+// TestTrustedDebugSamplesTrace: with a sampler that samples nothing, a
+// request with a valid debug token still gets a sampled trace and DEBUG logs.
+func TestTrustedDebugSamplesTrace(t *testing.T) {
+	t.Setenv("OTELKIT_DEBUG_HEADER_SECRET", "fake-secret-for-tests-only")
+	t.Setenv("OTEL_TRACES_SAMPLER", "always_off")
+	var buf bytes.Buffer
+	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&buf), WithRuntimeMetrics(false), WithLogLevel(slog.LevelInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	p := tel.Sampling()
+	tok, err := p.SignToken(time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/orders/1", nil)
+	r.Header.Set("X-Debug-Log", tok)
+	ctx, req := p.Start(r)
+	ctx, span := tel.TracerProvider().Tracer("t").Start(ctx, "GET /orders/{id}")
+	tel.Logger("app").DebugContext(ctx, "visible because trusted")
+	span.End()
+	_ = req.Finish(200, time.Millisecond, false)
+	if !span.SpanContext().IsSampled() {
+		t.Error("trusted debug request's trace not sampled")
+	}
+	if !strings.Contains(buf.String(), "visible because trusted") {
+		t.Errorf("DEBUG record of the trusted request missing:\n%s", buf.String())
+	}
+	if !strings.Contains(buf.String(), "debug_sampled") {
+		t.Errorf("no debug_sampled audit record:\n%s", buf.String())
 	}
 }
