@@ -82,7 +82,7 @@ func NewHandler(opts ...Option) *Handler {
 	for _, s := range sinks {
 		st := &sinkState{cfg: s, health: &sinkHealth{name: s.name}}
 		if s.kind == sinkWriter {
-			st.out = &output{w: s.w, format: s.format, color: s.color, source: cfg.source, health: st.health, rep: c.rep}
+			st.out = &output{w: s.w, format: s.format, color: s.color, source: cfg.source, health: st.health, rep: c.rep, syslog: s.syslog}
 			if s.async > 0 {
 				st.out.async = newAsyncWriter(st.out, s.async, func(err error) { c.rep.fail(st.health, err) })
 			}

@@ -52,7 +52,7 @@ type sinkConfig struct {
 	provider log.LoggerProvider
 	async    int      // queue size; 0 writes on the caller's goroutine
 	loggers  []string // only these loggers (and descendants); empty: all
-	err      error    // a sink that could not be opened
+	syslog   *syslogWriter
 }
 
 func newConfig(opts []Option) config {

@@ -21,7 +21,8 @@ type output struct {
 	format Format
 	color  bool
 	source bool
-	async  *asyncWriter // nil: write on the caller's goroutine
+	async  *asyncWriter  // nil: write on the caller's goroutine
+	syslog *syslogWriter // non-nil: prefix each line with a syslog header
 	health *sinkHealth
 	rep    *reporter
 }
@@ -146,10 +147,14 @@ func countAttrs(attrs []slog.Attr) int {
 
 func (h *writerHandler) Handle(ctx context.Context, r slog.Record) error {
 	bp := bufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	if h.out.syslog != nil {
+		b = h.out.syslog.appendHeader(b, r)
+	}
 	if h.out.format == FormatText {
-		*bp = h.appendText((*bp)[:0], ctx, r)
+		*bp = h.appendText(b, ctx, r)
 	} else {
-		*bp = h.appendJSON((*bp)[:0], ctx, r)
+		*bp = h.appendJSON(b, ctx, r)
 	}
 	h.out.emit(bp)
 	return nil

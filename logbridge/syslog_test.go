@@ -1,0 +1,98 @@
+package logbridge
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSyslogUDP(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	h := NewHandler(WithoutConsole(), WithSyslog(SyslogOptions{Network: "udp", Address: pc.LocalAddr().String(), Facility: 16, AppName: "orders", Hostname: "host-1"}))
+	defer h.Close()
+	slog.New(h).Error("disk\nfull", "k", "v")
+	buf := make([]byte, 4096)
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := string(buf[:n])
+	// local0 (16) * 8 + error (3) = 131
+	if !strings.HasPrefix(msg, "<131>1 ") || !strings.Contains(msg, " host-1 orders ") || !strings.Contains(msg, `"msg":"disk\nfull"`) || strings.ContainsAny(msg, "\n") {
+		t.Errorf("message = %q", msg)
+	}
+}
+
+func TestSyslogTCPOctetCounting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer conn.Close()
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		r := bufio.NewReader(conn)
+		var msgs []string
+		for range 2 {
+			lenText, err := r.ReadString(' ')
+			if err != nil {
+				break
+			}
+			n, _ := strconv.Atoi(strings.TrimSpace(lenText))
+			b := make([]byte, n)
+			if _, err := io.ReadFull(r, b); err != nil {
+				break
+			}
+			msgs = append(msgs, string(b))
+		}
+		got <- msgs
+	}()
+	h := NewHandler(WithoutConsole(), WithSyslog(SyslogOptions{Network: "tcp", Address: ln.Addr().String()}, SinkFormat(FormatText)))
+	slog.New(h).Info("first")
+	slog.New(h).Warn("second")
+	msgs := <-got
+	h.Close()
+	if len(msgs) != 2 || !strings.HasPrefix(msgs[0], "<14>1 ") || !strings.HasSuffix(msgs[0], "INFO first") || !strings.HasPrefix(msgs[1], "<12>1 ") {
+		t.Errorf("messages = %q", msgs)
+	}
+}
+
+func TestSyslogUnixgram(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.sock")
+	pc, err := net.ListenPacket("unixgram", path)
+	if err != nil {
+		t.Skip("unixgram sockets unavailable:", err)
+	}
+	defer pc.Close()
+	h := NewHandler(WithoutConsole(), WithSyslog(SyslogOptions{Network: "unixgram", Address: path}))
+	defer h.Close()
+	slog.New(h).Log(context.Background(), LevelCritical, "down")
+	buf := make([]byte, 4096)
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := string(buf[:n]); !strings.HasPrefix(msg, "<10>1 ") || !strings.Contains(msg, `"level":"CRITICAL"`) {
+		t.Errorf("message = %q", msg)
+	}
+}
