@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -67,12 +68,18 @@ func BenchmarkRecord(b *testing.B) {
 
 // BenchmarkDisabled measures a DEBUG record below the level.
 func BenchmarkDisabled(b *testing.B) {
+	policy, err := sampling.New(sampling.WithTailBuffer(0, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
 	impls := []struct {
 		name string
 		l    *slog.Logger
 	}{
 		{"slog_json", slog.New(slog.NewJSONHandler(io.Discard, nil))},
 		{"otelkit", NewHandler(WithConsole(io.Discard)).Logger("bench")},
+		// As Setup builds it: a sampling policy, with no request open.
+		{"otelkit_sampling", NewHandler(WithConsole(io.Discard), WithSampling(policy)).Logger("bench")},
 	}
 	for _, impl := range impls {
 		b.Run("impl="+impl.name, func(b *testing.B) {

@@ -161,10 +161,11 @@ func (h *Handler) Levels() *Levels { return h.core.levels }
 // per-request debug, ratio sampling or its tail buffer (see [WithSampling]).
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	sp := h.core.sampling
-	sp.ObserveLevel(ctx, l)
-	if l < h.level.Level() && !sp.Wants(ctx, l) {
-		return false
+	if l < h.level.Level() {
+		// Below the logger's level only a sampled request can want it.
+		return sp != nil && sp.Wants(ctx, l) && h.sinkAccepts(l)
 	}
+	sp.ObserveLevel(ctx, l) // an ERROR record triggers the tail buffer
 	return h.sinkAccepts(l)
 }
 
