@@ -70,6 +70,11 @@ type config struct {
 	logFileMaxBackups     int
 	logFileMaxAgeDays     int
 	logFileCompress       bool
+	logFileRotate         string
+	logAsyncQueue         int
+	syslogNetwork         string
+	syslogAddr            string
+	syslogFacility        int
 
 	debugHeader, debugSecret     string
 	debugPeers, trustedProxies   string
@@ -359,6 +364,11 @@ var settings = []setting{
 	integer("sampling.tail.max_records", "OTELKIT_TAIL_MAX_RECORDS", func(c *config) *int { return &c.tailMaxRecords }, 1),
 	integer("sampling.tail.max_bytes", "OTELKIT_TAIL_MAX_BYTES", func(c *config) *int { return &c.tailMaxBytes }, 1024),
 	millis("sampling.tail.slow", "OTELKIT_TAIL_SLOW", func(c *config) *time.Duration { return &c.tailSlow }),
+	str("logs.file.rotate", "LOG_FILE_ROTATE", func(c *config) *string { return &c.logFileRotate }, "never", "hourly", "daily"),
+	integer("logs.async_queue", "LOG_ASYNC_QUEUE", func(c *config) *int { return &c.logAsyncQueue }, 0),
+	str("logs.syslog.network", "LOG_SYSLOG_NETWORK", func(c *config) *string { return &c.syslogNetwork }, "unix", "unixgram", "udp", "tcp"),
+	str("logs.syslog.address", "LOG_SYSLOG_ADDRESS", func(c *config) *string { return &c.syslogAddr }),
+	integer("logs.syslog.facility", "LOG_SYSLOG_FACILITY", func(c *config) *int { return &c.syslogFacility }, 0),
 	millis("telemetry.drop_report_interval", "OTELKIT_DROP_REPORT_INTERVAL", func(c *config) *time.Duration { return &c.dropReportInterval }),
 }
 
@@ -400,6 +410,8 @@ func defaults() config {
 		logFileMaxSizeMB:   100,
 		logFileMaxBackups:  7,
 		logFileMaxAgeDays:  30,
+		logFileRotate:      "never",
+		syslogFacility:     1,
 		globals:            true,
 		sources:            map[string]Source{},
 	}

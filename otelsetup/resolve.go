@@ -106,6 +106,9 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("otelsetup: OTEL_PROPAGATORS=%q (%s): unknown propagator %q (want tracecontext, baggage or none)", c.propagators, c.sourceOf("propagators"), p))
 		}
 	}
+	if (c.syslogNetwork == "") != (c.syslogAddr == "") {
+		errs = append(errs, fmt.Errorf("otelsetup: LOG_SYSLOG_NETWORK and LOG_SYSLOG_ADDRESS go together (got %q and %q)", c.syslogNetwork, c.syslogAddr))
+	}
 	return errors.Join(errs...)
 }
 

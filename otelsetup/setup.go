@@ -304,14 +304,19 @@ func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerPr
 	if c.logConsole == "off" && c.console == nil {
 		opts = append(opts, logbridge.WithoutConsole())
 	} else {
-		opts = append(opts, logbridge.WithConsole(console, logbridge.SinkFormat(c.logFormat)))
+		opts = append(opts, logbridge.WithConsole(console, logbridge.SinkFormat(c.logFormat), logbridge.SinkAsync(c.logAsyncQueue)))
 	}
-	file := logbridge.FileOptions{MaxSizeMB: c.logFileMaxSizeMB, MaxBackups: c.logFileMaxBackups, MaxAgeDays: c.logFileMaxAgeDays, Compress: c.logFileCompress}
+	rotate := map[string]logbridge.Rotation{"hourly": logbridge.RotateHourly, "daily": logbridge.RotateDaily}[c.logFileRotate]
+	file := logbridge.FileOptions{MaxSizeMB: c.logFileMaxSizeMB, MaxBackups: c.logFileMaxBackups, MaxAgeDays: c.logFileMaxAgeDays, Compress: c.logFileCompress, Rotate: rotate}
+	async := logbridge.SinkAsync(c.logAsyncQueue)
 	if c.logFile != "" {
-		opts = append(opts, logbridge.WithFile(c.logFile, file, logbridge.SinkFormat(c.logFormat)))
+		opts = append(opts, logbridge.WithFile(c.logFile, file, logbridge.SinkFormat(c.logFormat), async))
 	}
 	if c.logErrorFile != "" {
-		opts = append(opts, logbridge.WithFile(c.logErrorFile, file, logbridge.SinkFormat(c.logFormat), logbridge.SinkLevel(slog.LevelError)))
+		opts = append(opts, logbridge.WithFile(c.logErrorFile, file, logbridge.SinkFormat(c.logFormat), logbridge.SinkLevel(slog.LevelError), async))
+	}
+	if c.syslogNetwork != "" {
+		opts = append(opts, logbridge.WithSyslog(logbridge.SyslogOptions{Network: c.syslogNetwork, Address: c.syslogAddr, Facility: c.syslogFacility, AppName: c.serviceName}, async))
 	}
 	if lp != nil {
 		opts = append(opts, logbridge.WithOTLP(lp))
