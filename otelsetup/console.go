@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -21,8 +20,7 @@ import (
 //
 //	2026-02-23T10:15:42.123Z SPAN GET /orders/{id} 12.3ms trace_id=… span_id=… parent_id=… status=Error http.route=/orders/{id}
 type consoleSpanExporter struct {
-	mu sync.Mutex
-	w  io.Writer
+	w io.Writer // shared with the other console outputs, and locked
 }
 
 func (e *consoleSpanExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
@@ -59,8 +57,6 @@ func (e *consoleSpanExporter) ExportSpans(_ context.Context, spans []sdktrace.Re
 		}
 		b = append(b, '\n')
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	_, err := e.w.Write(b)
 	return err
 }
@@ -71,8 +67,7 @@ func (e *consoleSpanExporter) Shutdown(context.Context) error { return nil }
 //
 //	METRIC http.server.request.duration{http.route=/orders/{id}} count=3 sum=0.042 unit=s
 type consoleMetricExporter struct {
-	mu sync.Mutex
-	w  io.Writer
+	w io.Writer // shared with the other console outputs, and locked
 }
 
 func (e *consoleMetricExporter) Temporality(k sdkmetric.InstrumentKind) metricdata.Temporality {
@@ -122,8 +117,6 @@ func (e *consoleMetricExporter) Export(_ context.Context, rm *metricdata.Resourc
 	if len(b) == 0 {
 		return nil
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	_, err := e.w.Write(b)
 	return err
 }

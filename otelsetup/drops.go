@@ -20,13 +20,25 @@ import (
 const (
 	reasonQueueFull    = "queue_full"
 	reasonExportFailed = "export_failed"
+	reasonShutdown     = "shutdown" // still queued or exporting when Shutdown's deadline passed
 )
+
+var reasons = []string{reasonQueueFull, reasonExportFailed, reasonShutdown}
 
 // dropCounter counts what one signal lost, by reason.
 type dropCounter struct {
-	signal             string
-	queueFull, failed  atomic.Int64
-	reportedQ, reportF atomic.Int64 // totals already reported on stderr
+	signal   string
+	counts   [3]atomic.Int64 // by index in reasons
+	reported [3]atomic.Int64 // totals already reported on stderr
+}
+
+func reasonIndex(reason string) int {
+	for i, r := range reasons {
+		if r == reason {
+			return i
+		}
+	}
+	return 0
 }
 
 // dropReporter owns the drop counters of the three signals. It reports on
@@ -56,11 +68,10 @@ func (r *dropReporter) counter(signal string) *dropCounter {
 }
 
 func (r *dropReporter) drop(c *dropCounter, reason string, n int64) {
-	if reason == reasonQueueFull {
-		c.queueFull.Add(n)
-	} else {
-		c.failed.Add(n)
+	if n <= 0 {
+		return
 	}
+	c.counts[reasonIndex(reason)].Add(n)
 	r.maybeReport()
 }
 
@@ -87,19 +98,23 @@ func (r *dropReporter) report() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range r.signals {
-		q, f := c.queueFull.Load(), c.failed.Load()
-		dq, df := q-c.reportedQ.Swap(q), f-c.reportF.Swap(f)
-		if dq > 0 {
-			fmt.Fprintf(r.w, "otelkit: dropped %d %s (export queue full; %d in all)\n", dq, c.signal, q)
-		}
-		if df > 0 {
-			fmt.Fprintf(r.w, "otelkit: dropped %d %s (export failed; %d in all)\n", df, c.signal, f)
+		for i, reason := range reasons {
+			total := c.counts[i].Load()
+			if d := total - c.reported[i].Swap(total); d > 0 {
+				fmt.Fprintf(r.w, "otelkit: dropped %d %s (%s; %d in all)\n", d, c.signal, reasonText[reason], total)
+			}
 		}
 	}
 	if n := r.errs.Swap(0); n > 0 {
 		last, _ := r.lastErr.Load().(string)
 		fmt.Fprintf(r.w, "otelkit: %d telemetry export error(s), last: %s\n", n, last)
 	}
+}
+
+var reasonText = map[string]string{
+	reasonQueueFull:    "export queue full",
+	reasonExportFailed: "export failed",
+	reasonShutdown:     "not exported when shutdown's deadline passed",
 }
 
 // register exposes the totals as an observable counter.
@@ -110,8 +125,9 @@ func (r *dropReporter) register(mp metric.MeterProvider) error {
 		metric.WithUnit("{item}"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			for _, c := range r.signals {
-				o.Observe(c.queueFull.Load(), metric.WithAttributes(attribute.String("signal", c.signal), attribute.String("reason", reasonQueueFull)))
-				o.Observe(c.failed.Load(), metric.WithAttributes(attribute.String("signal", c.signal), attribute.String("reason", reasonExportFailed)))
+				for i, reason := range reasons {
+					o.Observe(c.counts[i].Load(), metric.WithAttributes(attribute.String("signal", c.signal), attribute.String("reason", reason)))
+				}
 			}
 			return nil
 		}))
@@ -139,74 +155,86 @@ func (a abortable) wrap(ctx context.Context) (context.Context, func() bool) {
 // admission bounds the items handed to a batch processor and not yet taken
 // by its exporter. Keeping that count at or below the processor's own queue
 // size means the processor never drops silently: every drop happens here,
-// where it is counted.
+// where it is counted. It also knows, at shutdown, how many items were
+// never confirmed exported.
 type admission struct {
-	limit    int64
-	inflight atomic.Int64
+	limit     int64
+	inflight  atomic.Int64 // admitted, not yet taken by the exporter
+	exporting atomic.Int64 // taken by the exporter, export not finished
+	closed    atomic.Bool  // lost items already counted at shutdown
+	drops     *dropCounter
+	rep       *dropReporter
 }
 
 func (a *admission) admit() bool {
+	if a.closed.Load() {
+		a.rep.drop(a.drops, reasonShutdown, 1)
+		return false
+	}
 	if a.inflight.Add(1) > a.limit {
 		a.inflight.Add(-1)
+		a.rep.drop(a.drops, reasonQueueFull, 1)
 		return false
 	}
 	return true
 }
 
-func (a *admission) release(n int) { a.inflight.Add(-int64(n)) }
+// export runs one export of n items and counts a failure.
+func (a *admission) export(n int, f func() error) error {
+	a.inflight.Add(-int64(n))
+	a.exporting.Add(int64(n))
+	err := f()
+	a.exporting.Add(-int64(n))
+	if err != nil && !a.closed.Load() {
+		a.rep.drop(a.drops, reasonExportFailed, int64(n))
+	}
+	return err
+}
+
+// close counts the items still queued or being exported as lost; failures
+// of exports still running are not counted again.
+func (a *admission) close() {
+	if a.closed.Swap(true) {
+		return
+	}
+	a.rep.drop(a.drops, reasonShutdown, a.inflight.Load()+a.exporting.Load())
+}
 
 // guardedSpanProcessor counts the spans its batch processor would drop.
 type guardedSpanProcessor struct {
 	sdktrace.SpanProcessor
-	adm   *admission
-	drops *dropCounter
-	rep   *dropReporter
+	adm *admission
 }
 
 func (p *guardedSpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
-	if !s.SpanContext().IsSampled() {
-		return
-	}
-	if !p.adm.admit() {
-		p.rep.drop(p.drops, reasonQueueFull, 1)
+	if !s.SpanContext().IsSampled() || !p.adm.admit() {
 		return
 	}
 	p.SpanProcessor.OnEnd(s)
 }
 
-// countingSpanExporter releases admission and counts failed exports.
+// countingSpanExporter releases admission and counts failed exports; its
+// exports end when Shutdown aborts them.
 type countingSpanExporter struct {
 	sdktrace.SpanExporter
 	adm   *admission
-	drops *dropCounter
-	rep   *dropReporter
 	abort abortable
 }
 
 func (e *countingSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	if e.adm != nil {
-		e.adm.release(len(spans))
-	}
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	err := e.SpanExporter.ExportSpans(ctx, spans)
-	if err != nil {
-		e.rep.drop(e.drops, reasonExportFailed, int64(len(spans)))
-	}
-	return err
+	return e.adm.export(len(spans), func() error { return e.SpanExporter.ExportSpans(ctx, spans) })
 }
 
 // guardedLogProcessor counts the records its batch processor would drop.
 type guardedLogProcessor struct {
 	sdklog.Processor
-	adm   *admission
-	drops *dropCounter
-	rep   *dropReporter
+	adm *admission
 }
 
 func (p *guardedLogProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	if !p.adm.admit() {
-		p.rep.drop(p.drops, reasonQueueFull, 1)
 		return nil
 	}
 	return p.Processor.OnEmit(ctx, r)
@@ -216,8 +244,6 @@ func (p *guardedLogProcessor) OnEmit(ctx context.Context, r *sdklog.Record) erro
 type countingLogExporter struct {
 	sdklog.Exporter
 	adm   *admission
-	drops *dropCounter
-	rep   *dropReporter
 	abort abortable
 }
 
@@ -225,16 +251,9 @@ func (e *countingLogExporter) Export(ctx context.Context, records []sdklog.Recor
 	if len(records) == 0 {
 		return nil
 	}
-	if e.adm != nil {
-		e.adm.release(len(records))
-	}
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	err := e.Exporter.Export(ctx, records)
-	if err != nil {
-		e.rep.drop(e.drops, reasonExportFailed, int64(len(records)))
-	}
-	return err
+	return e.adm.export(len(records), func() error { return e.Exporter.Export(ctx, records) })
 }
 
 // countingMetricExporter counts failed metric exports (in data points).

@@ -3,6 +3,7 @@ package otelsetup
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
@@ -36,7 +37,17 @@ func (c *config) signalURL(signalEndpoint, path string) string {
 	return strings.TrimSuffix(base, "/") + path
 }
 
-func newSpanExporter(ctx context.Context, c *config) (sdktrace.SpanExporter, error) {
+// otlpHTTPClient is the one client of the three OTLP/HTTP exporters: its
+// own transport, so Shutdown can close its idle connections (the
+// exporters' shared default transport keeps them, and their goroutines,
+// alive), with the export timeout as its timeout. Proxies come from the
+// environment as usual; custom roots from SSL_CERT_FILE.
+func otlpHTTPClient(c *config) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Transport: tr, Timeout: c.timeout}
+}
+
+func newSpanExporter(ctx context.Context, c *config, client *http.Client) (sdktrace.SpanExporter, error) {
 	url := c.signalURL(c.tracesEndpoint, "/v1/traces")
 	var (
 		exp sdktrace.SpanExporter
@@ -47,7 +58,7 @@ func newSpanExporter(ctx context.Context, c *config) (sdktrace.SpanExporter, err
 			otlptracegrpc.WithHeaders(c.headers), otlptracegrpc.WithTimeout(c.timeout))
 	} else {
 		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url),
-			otlptracehttp.WithHeaders(c.headers), otlptracehttp.WithTimeout(c.timeout))
+			otlptracehttp.WithHeaders(c.headers), otlptracehttp.WithTimeout(c.timeout), otlptracehttp.WithHTTPClient(client))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("otelsetup: trace exporter for %s: %w", maskURL(url), err)
@@ -55,7 +66,7 @@ func newSpanExporter(ctx context.Context, c *config) (sdktrace.SpanExporter, err
 	return exp, nil
 }
 
-func newMetricExporter(ctx context.Context, c *config) (sdkmetric.Exporter, error) {
+func newMetricExporter(ctx context.Context, c *config, client *http.Client) (sdkmetric.Exporter, error) {
 	url := c.signalURL(c.metricsEndpoint, "/v1/metrics")
 	var (
 		exp sdkmetric.Exporter
@@ -66,7 +77,7 @@ func newMetricExporter(ctx context.Context, c *config) (sdkmetric.Exporter, erro
 			otlpmetricgrpc.WithHeaders(c.headers), otlpmetricgrpc.WithTimeout(c.timeout))
 	} else {
 		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(url),
-			otlpmetrichttp.WithHeaders(c.headers), otlpmetrichttp.WithTimeout(c.timeout))
+			otlpmetrichttp.WithHeaders(c.headers), otlpmetrichttp.WithTimeout(c.timeout), otlpmetrichttp.WithHTTPClient(client))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("otelsetup: metric exporter for %s: %w", maskURL(url), err)
@@ -74,7 +85,7 @@ func newMetricExporter(ctx context.Context, c *config) (sdkmetric.Exporter, erro
 	return exp, nil
 }
 
-func newLogExporter(ctx context.Context, c *config) (sdklog.Exporter, error) {
+func newLogExporter(ctx context.Context, c *config, client *http.Client) (sdklog.Exporter, error) {
 	url := c.signalURL(c.logsEndpoint, "/v1/logs")
 	var (
 		exp sdklog.Exporter
@@ -85,7 +96,7 @@ func newLogExporter(ctx context.Context, c *config) (sdklog.Exporter, error) {
 			otlploggrpc.WithHeaders(c.headers), otlploggrpc.WithTimeout(c.timeout))
 	} else {
 		exp, err = otlploghttp.New(ctx, otlploghttp.WithEndpointURL(url),
-			otlploghttp.WithHeaders(c.headers), otlploghttp.WithTimeout(c.timeout))
+			otlploghttp.WithHeaders(c.headers), otlploghttp.WithTimeout(c.timeout), otlploghttp.WithHTTPClient(client))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("otelsetup: log exporter for %s: %w", maskURL(url), err)

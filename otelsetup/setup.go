@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +86,8 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 			console = os.Stderr
 		}
 	}
+	// Logs, spans and metrics share the console: one lock for all three.
+	console = &lockedWriter{w: console}
 	stderr := c.stderr
 	if stderr == nil {
 		stderr = os.Stderr
@@ -148,7 +152,7 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 			exp = &consoleSpanExporter{w: console}
 		default:
 			var err error
-			if exp, err = newSpanExporter(ctx, c); err != nil {
+			if exp, err = newSpanExporter(ctx, c, t.otlpClient(c)); err != nil {
 				return err
 			}
 		}
@@ -157,21 +161,26 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 	if err != nil {
 		return err
 	}
-	drops := rep.counter("spans")
 	abort := newAbortable()
 	t.aborts = append(t.aborts, abort)
+	queue := c.bspQueue
+	if c.syncExport {
+		queue = math.MaxInt32 // no queue: nothing to bound
+	}
+	adm := &admission{limit: int64(queue), drops: rep.counter("spans"), rep: rep}
+	t.admissions = append(t.admissions, adm)
+	exp = &countingSpanExporter{SpanExporter: exp, adm: adm, abort: abort}
 	var sp sdktrace.SpanProcessor
 	if c.syncExport {
-		sp = sdktrace.NewSimpleSpanProcessor(&countingSpanExporter{SpanExporter: exp, drops: drops, rep: rep, abort: abort})
+		sp = sdktrace.NewSimpleSpanProcessor(exp)
 	} else {
-		adm := &admission{limit: int64(c.bspQueue)}
-		bsp := sdktrace.NewBatchSpanProcessor(&countingSpanExporter{SpanExporter: exp, adm: adm, drops: drops, rep: rep, abort: abort},
+		sp = sdktrace.NewBatchSpanProcessor(exp,
 			sdktrace.WithMaxQueueSize(c.bspQueue),
 			sdktrace.WithMaxExportBatchSize(min(c.bspBatch, c.bspQueue)),
 			sdktrace.WithBatchTimeout(c.bspDelay),
 			sdktrace.WithExportTimeout(c.bspTimeout))
-		sp = &guardedSpanProcessor{SpanProcessor: bsp, adm: adm, drops: drops, rep: rep}
 	}
+	sp = &guardedSpanProcessor{SpanProcessor: sp, adm: adm}
 	// Forced debug from a trusted caller samples the request's trace
 	// whatever the configured sampler says.
 	sampler = sampling.TraceSampler(sampler)
@@ -212,7 +221,7 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 		var exp sdkmetric.Exporter = &consoleMetricExporter{w: console}
 		if name == "otlp" {
 			var err error
-			if exp, err = newMetricExporter(ctx, c); err != nil {
+			if exp, err = newMetricExporter(ctx, c, t.otlpClient(c)); err != nil {
 				return err
 			}
 		}
@@ -225,6 +234,19 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 	t.flushers = append(t.flushers, mp.ForceFlush)
 	t.shutdowns = append(t.shutdowns, mp.Shutdown)
 	return nil
+}
+
+// otlpClient returns the HTTP client shared by the OTLP/HTTP exporters,
+// made on first use; Shutdown closes its idle connections.
+func (t *Telemetry) otlpClient(c *config) *http.Client {
+	if t.httpClient == nil {
+		t.httpClient = otlpHTTPClient(c)
+		t.finals = append(t.finals, func() error {
+			t.httpClient.CloseIdleConnections()
+			return nil
+		})
+	}
+	return t.httpClient
 }
 
 func (t *Telemetry) servePrometheus(c *config) error {
@@ -263,25 +285,30 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 	}
 	if exp == nil {
 		var err error
-		if exp, err = newLogExporter(ctx, c); err != nil {
+		if exp, err = newLogExporter(ctx, c, t.otlpClient(c)); err != nil {
 			return false, err
 		}
 	}
-	drops := rep.counter("log records")
 	abort := newAbortable()
 	t.aborts = append(t.aborts, abort)
+	queue := c.blrpQueue
+	if c.syncExport {
+		queue = math.MaxInt32
+	}
+	adm := &admission{limit: int64(queue), drops: rep.counter("log records"), rep: rep}
+	t.admissions = append(t.admissions, adm)
+	exp = &countingLogExporter{Exporter: exp, adm: adm, abort: abort}
 	var p sdklog.Processor
 	if c.syncExport {
-		p = sdklog.NewSimpleProcessor(&countingLogExporter{Exporter: exp, drops: drops, rep: rep, abort: abort})
+		p = sdklog.NewSimpleProcessor(exp)
 	} else {
-		adm := &admission{limit: int64(c.blrpQueue)}
-		bp := sdklog.NewBatchProcessor(&countingLogExporter{Exporter: exp, adm: adm, drops: drops, rep: rep, abort: abort},
+		p = sdklog.NewBatchProcessor(exp,
 			sdklog.WithMaxQueueSize(c.blrpQueue),
 			sdklog.WithExportMaxBatchSize(min(c.blrpBatch, c.blrpQueue)),
 			sdklog.WithExportInterval(c.blrpDelay),
 			sdklog.WithExportTimeout(c.blrpTimeout))
-		p = &guardedLogProcessor{Processor: bp, adm: adm, drops: drops, rep: rep}
 	}
+	p = &guardedLogProcessor{Processor: p, adm: adm}
 	lp := sdklog.NewLoggerProvider(sdklog.WithResource(res),
 		sdklog.WithProcessor(logbridge.NewProcessor()),
 		sdklog.WithProcessor(p))
@@ -418,6 +445,19 @@ func (c *config) buildSampling(mp metric.MeterProvider, logger *slog.Logger) (*s
 		return nil, fmt.Errorf("otelsetup: sampling: %w", err)
 	}
 	return p, nil
+}
+
+// lockedWriter serialises writes to a writer shared by several exporters
+// and the log handler; each Write is one whole line or batch of lines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // lateHandler forwards to a handler set after it was handed out; until

@@ -32,11 +32,13 @@ type Telemetry struct {
 	sampling *sampling.Policy
 	cfg      *config
 
-	flushers  []func(context.Context) error
-	shutdowns []func(context.Context) error // run in parallel
-	finals    []func() error                // run after them, in order
-	aborts    []abortable
-	reporter  *dropReporter
+	flushers   []func(context.Context) error
+	shutdowns  []func(context.Context) error // run in parallel
+	finals     []func() error                // run after them, in order
+	aborts     []abortable
+	admissions []*admission
+	httpClient *http.Client // of the OTLP/HTTP exporters
+	reporter   *dropReporter
 
 	once        sync.Once
 	shutdownErr error
@@ -117,6 +119,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 			errs = append(errs, f())
 		}
 		t.abort()
+		for _, a := range t.admissions {
+			a.close()
+		}
 		if t.reporter != nil {
 			t.reporter.report()
 		}

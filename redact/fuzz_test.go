@@ -1,0 +1,85 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+)
+
+// Canaries are planted in fuzzed text; whatever surrounds them, they must
+// not come out.
+const (
+	canaryKV     = "CANARYkv0000fake"
+	canaryBearer = "CANARYbearer0000fake"
+	canaryCard   = "4111111111111111"
+	canaryURL    = "CANARYurl0000fake"
+)
+
+var fuzzPolicies = []*Policy{
+	New(),
+	New(WithEmailRule(true), WithIPRule(true), WithHashKey([]byte("fuzz"))),
+}
+
+func fuzzSeeds(f *testing.F) {
+	for _, s := range []string{
+		"", "hello world", "password=hunter2", `{"token":"abc","n":1}`, "Authorization: Bearer abc123def",
+		"https://u:p@h/?sig=x&a=1#access_token=y", "card 4111 1111 1111 1111", fakeJWT, fakeGitHub, fakePEM,
+		"map[password:x]", "[REDACTED]", "hmac:0123456789abcdef", "REDACTED:REDACTED@", "bob@example.com 10.0.0.1 ::1",
+		`body={\"password\":\"x\"}`, "token: \"unterminated", "-----BEGIN PRIVATE KEY-----", "Basic " + fakeBasic,
+	} {
+		f.Add(s)
+	}
+}
+
+func FuzzString(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range fuzzPolicies {
+			once := p.String(s)
+			if twice := p.String(once); twice != once {
+				t.Fatalf("not idempotent:\n in    %q\n once  %q\n twice %q", s, once, twice)
+			}
+			for _, c := range []string{canaryKV, canaryBearer, canaryCard} {
+				if strings.Contains(s, c) {
+					return
+				}
+			}
+			planted := s + " password=" + canaryKV + " " + s + "\nAuthorization: Bearer " + canaryBearer + "\n" + s + " " + canaryCard + " " + s
+			out := p.String(planted)
+			for _, c := range []string{canaryKV, canaryBearer, canaryCard} {
+				if strings.Contains(out, c) {
+					t.Fatalf("canary %q survived:\n in  %q\n out %q", c, planted, out)
+				}
+			}
+			if again := p.String(out); again != out {
+				t.Fatalf("not idempotent on planted input:\n once  %q\n twice %q", out, again)
+			}
+		}
+	})
+}
+
+func FuzzURL(f *testing.F) {
+	fuzzSeeds(f)
+	for _, s := range []string{"/a/b", "?q=1", "#frag", "http://[::1", "%zz", "a@b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range fuzzPolicies {
+			once := p.URLString(s)
+			if twice := p.URLString(once); twice != once {
+				t.Fatalf("not idempotent:\n in    %q\n once  %q\n twice %q", s, once, twice)
+			}
+			if strings.Contains(s, canaryURL) {
+				return
+			}
+			path := strings.NewReplacer("?", "", "#", "").Replace(s)
+			planted := "https://bob:" + canaryURL + "@example.com/" + path + "?X-Amz-Signature=" + canaryURL + "&" + s
+			out := p.URLString(planted)
+			if strings.Contains(out, canaryURL) {
+				t.Fatalf("canary survived:\n in  %q\n out %q", planted, out)
+			}
+			if again := p.URLString(out); again != out {
+				t.Fatalf("not idempotent on planted input:\n once  %q\n twice %q", out, again)
+			}
+		}
+	})
+}

@@ -1,0 +1,438 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/netip"
+	"strings"
+)
+
+// The built-in value rules. Each matcher is anchored at the trigger byte the
+// scan stopped at and returns the span to redact.
+
+func isB64URL(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
+
+// token68 from RFC 9110, the credential syntax of Bearer and Basic.
+func isToken68(c byte) bool {
+	return isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='
+}
+
+func runEnd(s string, i int, ok func(byte) bool) int {
+	for i < len(s) && ok(s[i]) {
+		i++
+	}
+	return i
+}
+
+// matchJWT matches header.payload.signature in base64url, the header
+// starting with "eyJ" (`{"`), at start.
+func matchJWT(s string, start int) (span, bool) {
+	e1 := runEnd(s, start, isB64URL)
+	if e1-start < 10 || e1 >= len(s) || s[e1] != '.' {
+		// No JWT can start later in this run either: skip it.
+		return span{end: e1}, false
+	}
+	e2 := runEnd(s, e1+1, isB64URL)
+	if e2-e1-1 < 2 || e2 >= len(s) || s[e2] != '.' {
+		return span{}, false
+	}
+	e3 := runEnd(s, e2+1, isB64URL)
+	return span{start: start, end: e3, rule: ruleJWT}, true
+}
+
+// matchAuthScheme matches the credential after "Bearer " or "Basic " (any
+// case). A Bearer credential must have 8 or more characters and a digit or
+// symbol, or 20 or more letters, so "Bearer authentication" survives; a
+// Basic credential must decode to "user:password".
+func matchAuthScheme(s string, i int) (span, bool) {
+	if i > 0 && isLetter(s[i-1]) {
+		return span{}, false
+	}
+	rule := ""
+	n := 0
+	switch {
+	case len(s)-i > 7 && strings.EqualFold(s[i:i+6], "bearer"):
+		rule, n = ruleBearer, 6
+	case len(s)-i > 6 && strings.EqualFold(s[i:i+5], "basic"):
+		rule, n = ruleBasic, 5
+	default:
+		return span{}, false
+	}
+	st := i + n
+	for st < len(s) && (s[st] == ' ' || s[st] == '\t') {
+		st++
+	}
+	if st == i+n {
+		return span{}, false
+	}
+	end := runEnd(s, st, isToken68)
+	cred := s[st:end]
+	if len(cred) < 8 {
+		return span{}, false
+	}
+	if rule == ruleBasic {
+		if !isBasicCredential(cred) {
+			return span{}, false
+		}
+	} else if len(cred) < 20 {
+		letters := true
+		for j := 0; j < len(cred); j++ {
+			if !isLetter(cred[j]) {
+				letters = false
+				break
+			}
+		}
+		if letters {
+			return span{}, false
+		}
+	}
+	return span{start: st, end: end, rule: rule}, true
+}
+
+func isBasicCredential(cred string) bool {
+	if len(cred) > 1024 {
+		return true // too long to check cheaply; redact to be safe
+	}
+	b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(cred, "="))
+	return err == nil && bytes.IndexByte(b, ':') > 0
+}
+
+// matchAWS matches an AWS access key ID (AKIA…, ASIA…, ABIA…, ACCA…
+// followed by 16 upper-case letters or digits) at i.
+func matchAWS(s string, i int) (span, bool) {
+	if len(s)-i < 20 || (i > 0 && isAlnum(s[i-1])) {
+		return span{}, false
+	}
+	switch s[i : i+4] {
+	case "AKIA", "ASIA", "ABIA", "ACCA":
+	default:
+		return span{}, false
+	}
+	for j := i + 4; j < i+20; j++ {
+		if !isUpper(s[j]) && !isDigit(s[j]) {
+			return span{}, false
+		}
+	}
+	if i+20 < len(s) && isAlnum(s[i+20]) {
+		return span{}, false
+	}
+	return span{start: i, end: i + 20, rule: ruleAWS}, true
+}
+
+// tokenStart returns where the run of letters and digits ending at i starts.
+func tokenStart(s string, i int) int {
+	j := i
+	for j > 0 && isAlnum(s[j-1]) {
+		j--
+	}
+	return j
+}
+
+// matchUnderscoreToken matches the tokens whose prefix ends in "_", at that
+// underscore: GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) and Stripe
+// (sk_live_, sk_test_, rk_live_, rk_test_, whsec_).
+func matchUnderscoreToken(s string, i int) (span, bool) {
+	j := tokenStart(s, i)
+	if i-j > 6 || j == i {
+		return span{}, false
+	}
+	var bodyStart, min int
+	var ok func(byte) bool = isAlnum
+	var rule string
+	switch s[j:i] {
+	case "ghp", "gho", "ghu", "ghs", "ghr":
+		bodyStart, min, rule = i+1, 30, ruleGitHub
+	case "github":
+		if !strings.HasPrefix(s[i:], "_pat_") {
+			return span{}, false
+		}
+		bodyStart, min, rule, ok = i+5, 20, ruleGitHub, func(c byte) bool { return isAlnum(c) || c == '_' }
+	case "sk", "rk":
+		if !strings.HasPrefix(s[i:], "_live_") && !strings.HasPrefix(s[i:], "_test_") {
+			return span{}, false
+		}
+		bodyStart, min, rule = i+6, 10, ruleStripe
+	case "whsec":
+		bodyStart, min, rule = i+1, 20, ruleStripe
+	default:
+		return span{}, false
+	}
+	end := runEnd(s, bodyStart, ok)
+	if end-bodyStart < min {
+		return span{}, false
+	}
+	return span{start: j, end: end, rule: rule}, true
+}
+
+// matchDash matches, at a '-', a PEM private key block or a token whose
+// prefix ends in "-": GitLab (glpat-, gldt-, glrt-, …) and Slack (xoxb-,
+// xoxp-, xapp-, …).
+func matchDash(s string, i int) (span, bool) {
+	if strings.HasPrefix(s[i:], "-----BEGIN ") {
+		return matchPEM(s, i)
+	}
+	j := tokenStart(s, i)
+	if i-j < 4 || i-j > 7 {
+		return span{}, false
+	}
+	var min int
+	var ok func(byte) bool
+	var rule string
+	switch s[j:i] {
+	case "glpat", "gldt", "glrt", "glptt", "glcbt", "gloas", "glft", "glimt", "glsoat", "glagent":
+		min, rule, ok = 20, ruleGitLab, isB64URL
+	case "xoxb", "xoxp", "xoxa", "xoxr", "xoxs", "xoxo", "xoxe", "xapp":
+		min, rule, ok = 10, ruleSlack, func(c byte) bool { return isAlnum(c) || c == '-' }
+	default:
+		return span{}, false
+	}
+	end := runEnd(s, i+1, ok)
+	if end-i-1 < min {
+		return span{}, false
+	}
+	return span{start: j, end: end, rule: rule}, true
+}
+
+// matchPEM matches "-----BEGIN … PRIVATE KEY-----" through the matching END
+// line, or to the end of s if the block is cut short.
+func matchPEM(s string, i int) (span, bool) {
+	h := i + len("-----BEGIN ")
+	k := runEnd(s, h, isPEMLabel)
+	if !strings.HasPrefix(s[k:], "-----") || !strings.Contains(s[h:k], "PRIVATE KEY") {
+		return span{}, false
+	}
+	body := k + 5
+	end := len(s)
+	if e := strings.Index(s[body:], "-----END "); e >= 0 {
+		t := runEnd(s, body+e+len("-----END "), isPEMLabel)
+		if strings.HasPrefix(s[t:], "-----") {
+			end = t + 5
+		}
+	}
+	return span{start: i, end: end, rule: rulePrivateKey}, true
+}
+
+func isPEMLabel(c byte) bool { return isUpper(c) || c == ' ' }
+
+func isKeyChar(c byte) bool { return isAlnum(c) || c == '_' || c == '-' || c == '.' }
+
+func isValueDelim(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\v', '\f', ',', ';', '&', '"', '\'', ')', ']', '}', '<', '>', '`':
+		return true
+	}
+	return false
+}
+
+// matchKV matches the value of key=value or key: value at the separator i
+// when the key is sensitive. The key may be quoted (JSON); the value may be
+// quoted, JSON-escaped quoted, or run to the next delimiter. A value that is
+// an HTTP auth scheme ("Bearer") takes the following word with it. next is
+// where the scan should continue when nothing matched (past a marker). In
+// prose ("invalid token: please retry", a key after a space), a key: value
+// pair counts only if the value looks like a secret, unless the key is a
+// password.
+func (p *Policy) matchKV(s string, i, limit int) (sp span, ok bool, next int) {
+	s = s[:limit] // a value never runs into a URL's query
+	k := i
+	for k > 0 && i-k < 4 && (s[k-1] == ' ' || s[k-1] == '\t') {
+		k--
+	}
+	var key string
+	prose := false // "invalid token: please retry"
+	if k > 0 && (s[k-1] == '"' || s[k-1] == '\'') {
+		q := s[k-1]
+		st := strings.LastIndexByte(s[max(0, k-66):k-1], q)
+		if st < 0 {
+			return span{}, false, 0
+		}
+		st += max(0, k-66)
+		key = strings.TrimSuffix(s[st+1:k-1], `\`) // JSON inside a JSON string
+		for j := 0; j < len(key); j++ {
+			if !isKeyChar(key[j]) && key[j] != ' ' {
+				return span{}, false, 0 // a quoted sentence or URL, not a key
+			}
+		}
+	} else {
+		st := k
+		for st > 0 && k-st <= 64 && isKeyChar(s[st-1]) {
+			st--
+		}
+		key = s[st:k]
+		// Stable under redaction: depends only on the space before the key.
+		prose = s[i] == ':' && st >= 1 && s[st-1] == ' ' && !strings.Contains(normalizeKeyLower(key), "pass")
+	}
+	if key == "" || !p.IsSensitiveKey(key) {
+		return span{}, false, 0
+	}
+	v := i + 1
+	for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
+		v++
+	}
+	if v >= len(s) {
+		return span{}, false, 0
+	}
+	var vs, ve int
+	switch {
+	case s[v] == '"' || s[v] == '\'':
+		vs, ve = v+1, closingQuote(s, v+1, s[v])
+		next = ve + 1
+	case s[v] == '\\' && v+1 < len(s) && s[v+1] == '"':
+		vs = v + 2
+		if e := strings.Index(s[vs:], `\"`); e >= 0 {
+			ve = vs + e
+		} else {
+			ve = len(s)
+		}
+		next = ve + 2
+	case strings.HasPrefix(s[v:], Mask):
+		return span{}, false, v + len(Mask)
+	default:
+		vs = v
+		ve = runEnd(s, v, func(c byte) bool { return !isValueDelim(c) })
+		if isAuthSchemeName(s[vs:ve]) && ve+1 < len(s) && s[ve] == ' ' && !isValueDelim(s[ve+1]) {
+			ve = runEnd(s, ve+1, func(c byte) bool { return !isValueDelim(c) })
+		}
+		next = ve
+	}
+	if ve <= vs || isMarker(s[vs:ve]) || (prose && !looksSecret(s[vs:ve])) {
+		return span{}, false, next
+	}
+	return span{start: vs, end: ve, rule: ruleKeyValue}, true, next
+}
+
+// looksSecret reports whether a value after "word key:" in prose could be a
+// secret rather than the next word of the sentence: it has a digit or a
+// symbol, or is long.
+func looksSecret(v string) bool {
+	if len(v) >= 16 {
+		return true
+	}
+	for i := 0; i < len(v); i++ {
+		if !isLetter(v[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// closingQuote returns the index of the quote q that closes a value opened
+// at from, skipping backslash-escaped quotes, or len(s).
+func closingQuote(s string, from int, q byte) int {
+	for i := from; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case q:
+			return i
+		}
+	}
+	return len(s)
+}
+
+func isAuthSchemeName(v string) bool {
+	for _, n := range [...]string{"bearer", "basic", "digest", "token", "negotiate", "bot"} {
+		if strings.EqualFold(v, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func isEmailLocal(c byte) bool {
+	return isAlnum(c) || strings.IndexByte("._%+-", c) >= 0
+}
+
+// matchEmail matches local@domain.tld around the '@' at i.
+func matchEmail(s string, i int) (span, bool) {
+	j := i
+	for j > 0 && isEmailLocal(s[j-1]) {
+		j--
+	}
+	if j == i {
+		return span{}, false
+	}
+	e := runEnd(s, i+1, func(c byte) bool { return isAlnum(c) || c == '-' || c == '.' })
+	for e > i+1 && (s[e-1] == '.' || s[e-1] == '-') {
+		e--
+	}
+	dot := strings.LastIndexByte(s[i+1:e], '.')
+	if dot <= 0 {
+		return span{}, false
+	}
+	tld := s[i+1+dot+1 : e]
+	if len(tld) < 2 {
+		return span{}, false
+	}
+	for k := 0; k < len(tld); k++ {
+		if !isLetter(tld[k]) {
+			return span{}, false
+		}
+	}
+	return span{start: j, end: e, rule: ruleEmail}, true
+}
+
+// matchIPv4 matches a dotted-quad IPv4 address starting at i.
+func matchIPv4(s string, i int) (span, bool) {
+	j := i
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if j >= len(s) || s[j] != '.' {
+				return span{}, false
+			}
+			j++
+		}
+		n, d := 0, 0
+		for j < len(s) && isDigit(s[j]) && d < 4 {
+			n = n*10 + int(s[j]-'0')
+			j++
+			d++
+		}
+		if d == 0 || d > 3 || n > 255 {
+			return span{}, false
+		}
+	}
+	if j < len(s) && (isAlnum(s[j]) || (s[j] == '.' && j+1 < len(s) && isDigit(s[j+1]))) {
+		return span{}, false
+	}
+	return span{start: i, end: j, rule: ruleIP}, true
+}
+
+func isIPv6Char(c byte) bool {
+	return isDigit(c) || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F') || c == ':' || c == '.'
+}
+
+// matchIPv6 matches an IPv6 address around the ':' at i. next is where the
+// scan should continue when nothing matched.
+func matchIPv6(s string, i int) (sp span, ok bool, next int) {
+	j := i
+	for j > 0 && isIPv6Char(s[j-1]) {
+		j--
+	}
+	e := runEnd(s, i, isIPv6Char)
+	if (j > 0 && isAlnum(s[j-1])) || (e < len(s) && isAlnum(s[e])) {
+		return span{}, false, e
+	}
+	for e > j && s[e-1] == '.' {
+		e--
+	}
+	cand := s[j:e]
+	if strings.Count(cand, ":") < 2 {
+		return span{}, false, e
+	}
+	if _, err := netip.ParseAddr(cand); err != nil {
+		return span{}, false, e
+	}
+	return span{start: j, end: e, rule: ruleIP}, true, e
+}
+
+// normalizeKeyLower is strings.ToLower for ASCII keys, without allocating
+// when the key is already lower case.
+func normalizeKeyLower(k string) string {
+	for i := 0; i < len(k); i++ {
+		if isUpper(k[i]) {
+			return strings.ToLower(k)
+		}
+	}
+	return k
+}

@@ -1,0 +1,237 @@
+package redact
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// KeyValue redacts one span, event or resource attribute and reports
+// whether it changed. The rules are those of Attr: a sensitive key masks
+// the value (booleans and floats excepted); strings go through String,
+// except url.full, url.original and http.url (URLString) and url.query
+// (its sensitive parameter values); string slices, slices and maps are
+// walked; integers that are card numbers are masked.
+func (p *Policy) KeyValue(kv attribute.KeyValue) (attribute.KeyValue, bool) {
+	p = p.or()
+	k := string(kv.Key)
+	if p.IsSensitiveKey(k) {
+		switch kv.Value.Type() {
+		case attribute.BOOL, attribute.FLOAT64, attribute.FLOAT64SLICE, attribute.BOOLSLICE, attribute.EMPTY:
+			return kv, false
+		case attribute.STRING:
+			s := kv.Value.AsString()
+			if s == "" || isMarker(s) {
+				return kv, false
+			}
+			p.count(ruleKey)
+			return attribute.String(k, p.replacement(s)), true
+		case attribute.INT64:
+			p.count(ruleKey)
+			return attribute.String(k, p.replacement(kv.Value.Emit())), true
+		}
+		p.count(ruleKey)
+		return attribute.String(k, Mask), true
+	}
+	v, ok := p.attrValue(k, kv.Value)
+	if !ok {
+		return kv, false
+	}
+	return attribute.KeyValue{Key: kv.Key, Value: v}, true
+}
+
+func (p *Policy) attrValue(key string, v attribute.Value) (attribute.Value, bool) {
+	switch v.Type() {
+	case attribute.STRING:
+		s := v.AsString()
+		var r string
+		switch key {
+		case "url.full", "url.original", "http.url":
+			r = p.URLString(s)
+		case "url.query":
+			r = p.query(s)
+		default:
+			r, _ = p.text(s)
+		}
+		if r != s {
+			return attribute.StringValue(r), true
+		}
+	case attribute.INT64:
+		if n := v.AsInt64(); n > 0 && isCardNumber(uint64(n)) {
+			p.count(ruleCard)
+			return attribute.StringValue(p.replacement(v.Emit())), true
+		}
+	case attribute.STRINGSLICE:
+		ss := v.AsStringSlice() // a copy
+		changed := false
+		for i, s := range ss {
+			if r, ok := p.text(s); ok {
+				ss[i], changed = r, true
+			}
+		}
+		if changed {
+			return attribute.StringSliceValue(ss), true
+		}
+	case attribute.SLICE:
+		vs := v.AsSlice()
+		changed := false
+		for i, e := range vs {
+			if r, ok := p.attrValue("", e); ok {
+				vs[i], changed = r, true
+			}
+		}
+		if changed {
+			return attribute.SliceValue(vs...), true
+		}
+	case attribute.MAP:
+		if kvs, ok := p.KeyValues(v.AsMap()); ok {
+			return attribute.MapValue(kvs...), true
+		}
+	}
+	return v, false
+}
+
+// query redacts a bare query string (with or without the leading '?').
+func (p *Policy) query(s string) string {
+	var arr [8]span
+	from := 0
+	if strings.HasPrefix(s, "?") {
+		from = 1
+	}
+	spans := p.params(s, from, len(s), false, arr[:0])
+	if len(spans) == 0 {
+		return s
+	}
+	out, _ := p.apply(s, spans, true)
+	return out
+}
+
+// KeyValues redacts kvs and reports whether it changed anything. It never
+// modifies kvs: when something is redacted it returns a new slice,
+// otherwise kvs itself.
+func (p *Policy) KeyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool) {
+	var out []attribute.KeyValue
+	for i, kv := range kvs {
+		r, ch := p.KeyValue(kv)
+		if ch && out == nil {
+			out = slices.Clone(kvs)
+		}
+		if ch {
+			out[i] = r
+		}
+	}
+	if out == nil {
+		return kvs, false
+	}
+	return out, true
+}
+
+// SpanExporter wraps next so that every span is redacted before it is
+// exported: its name, attributes, status description, link attributes, and
+// its events' names and attributes (exception.message and
+// exception.stacktrace included). Spans with nothing to redact are passed
+// on as they are; others as read-only copies. The spans slice the SDK
+// passes in is never modified.
+//
+// A span processor cannot do this: OnEnd receives a ReadOnlySpan. Wrap the
+// exporter before giving it to the batch span processor:
+//
+//	sdktrace.WithBatcher(policy.SpanExporter(exp))
+//
+// The returned exporter has the concurrency guarantees of next.
+func (p *Policy) SpanExporter(next sdktrace.SpanExporter) sdktrace.SpanExporter {
+	return &spanExporter{p: p.or(), next: next}
+}
+
+type spanExporter struct {
+	p    *Policy
+	next sdktrace.SpanExporter
+}
+
+var _ sdktrace.SpanExporter = (*spanExporter)(nil)
+
+func (e *spanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	if e.next == nil {
+		return nil
+	}
+	var out []sdktrace.ReadOnlySpan
+	for i, s := range spans {
+		if r, ok := e.p.span(s); ok {
+			if out == nil {
+				out = slices.Clone(spans)
+			}
+			out[i] = r
+		}
+	}
+	if out == nil {
+		out = spans
+	}
+	return e.next.ExportSpans(ctx, out)
+}
+
+func (e *spanExporter) Shutdown(ctx context.Context) error {
+	if e.next == nil {
+		return nil
+	}
+	return e.next.Shutdown(ctx)
+}
+
+// redactedSpan overrides the parts of a span that redaction changed. The
+// embedded ReadOnlySpan provides the rest, and the unexported method that
+// only the SDK can implement.
+type redactedSpan struct {
+	sdktrace.ReadOnlySpan
+	name   string
+	attrs  []attribute.KeyValue
+	events []sdktrace.Event
+	links  []sdktrace.Link
+	status sdktrace.Status
+}
+
+func (s *redactedSpan) Name() string                     { return s.name }
+func (s *redactedSpan) Attributes() []attribute.KeyValue { return s.attrs }
+func (s *redactedSpan) Events() []sdktrace.Event         { return s.events }
+func (s *redactedSpan) Links() []sdktrace.Link           { return s.links }
+func (s *redactedSpan) Status() sdktrace.Status          { return s.status }
+
+// span returns a redacted copy of s, or false if s has nothing to redact.
+func (p *Policy) span(s sdktrace.ReadOnlySpan) (sdktrace.ReadOnlySpan, bool) {
+	if s == nil {
+		return s, false
+	}
+	name, c1 := p.text(s.Name())
+	attrs, c2 := p.KeyValues(s.Attributes())
+	status := s.Status()
+	desc, c3 := p.text(status.Description)
+	status.Description = desc
+
+	events := s.Events()
+	c4 := false
+	for i, ev := range events {
+		en, ce1 := p.text(ev.Name)
+		ea, ce2 := p.KeyValues(ev.Attributes)
+		if ce1 || ce2 {
+			if !c4 {
+				events, c4 = slices.Clone(events), true
+			}
+			events[i].Name, events[i].Attributes = en, ea
+		}
+	}
+	links := s.Links()
+	c5 := false
+	for i, l := range links {
+		if la, ch := p.KeyValues(l.Attributes); ch {
+			if !c5 {
+				links, c5 = slices.Clone(links), true
+			}
+			links[i].Attributes = la
+		}
+	}
+	if !c1 && !c2 && !c3 && !c4 && !c5 {
+		return s, false
+	}
+	return &redactedSpan{ReadOnlySpan: s, name: name, attrs: attrs, events: events, links: links, status: status}, true
+}

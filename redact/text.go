@@ -1,0 +1,282 @@
+package redact
+
+import (
+	"slices"
+	"strings"
+)
+
+// String returns s with every secret it contains replaced: JWTs, Bearer and
+// Basic credentials, AWS access key IDs, GitHub, GitLab, Slack and Stripe
+// tokens, PEM private keys, Luhn-valid card numbers, the values of
+// key=value and key: value pairs whose key is sensitive (quoted or not, so
+// JSON and Go's %+v output are covered), the userinfo and sensitive query
+// values of URLs, and, when enabled, email and IP addresses and custom
+// patterns.
+//
+// Clean text is returned as is, without allocating; the scan looks only at
+// bytes that can start a secret. String is idempotent: redacting its output
+// again changes nothing. It never panics; if redaction itself fails, the
+// whole string is replaced by Mask.
+func (p *Policy) String(s string) string {
+	out, _ := p.or().text(s)
+	return out
+}
+
+// spanKind says what a span is replaced by.
+type spanKind uint8
+
+const (
+	kindMask     spanKind = iota // Mask, or the keyed hash in hash mode
+	kindURL                      // URLMask
+	kindUserinfo                 // URLMask:URLMask
+	kindDrop                     // nothing
+)
+
+// span is one piece of s to replace.
+type span struct {
+	start, end int
+	rule       string
+	kind       spanKind
+}
+
+// text redacts free text and reports whether it changed anything.
+func (p *Policy) text(s string) (out string, changed bool) {
+	defer func() {
+		if recover() != nil {
+			out, changed = Mask, true
+		}
+	}()
+	var arr [8]span
+	spans := p.scan(s, arr[:0], len(s))
+	if p.hasPattern {
+		spans = p.patternSpans(s, spans)
+	}
+	if len(spans) == 0 {
+		return s, false
+	}
+	return p.apply(s, spans, false)
+}
+
+// trigger marks the bytes at which a secret can be recognised.
+var trigger = func() (t [256]bool) {
+	for _, c := range []byte("JBbA_-=:@") {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// scan appends to dst the spans of every built-in rule that matches s, in
+// one left-to-right pass that stops only at trigger bytes. The key=value
+// rule applies only before kvUntil (URLString handles the query itself).
+func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
+	// The URL being scanned: its parameters are the URL rule's, and an
+	// '@' in its authority ends userinfo, not an email local part.
+	urlFrom, urlTo, authTo := -1, -1, -1
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !trigger[c] {
+			i++
+			continue
+		}
+		next := i + 1
+		switch {
+		case c == 'J':
+			if i >= 2 && s[i-2] == 'e' && s[i-1] == 'y' {
+				sp, ok := matchJWT(s, i-2)
+				if ok {
+					dst = append(dst, sp)
+				}
+				next = max(next, sp.end)
+			}
+		case c == 'B' || c == 'b':
+			if sp, ok := matchAuthScheme(s, i); ok {
+				dst, next = append(dst, sp), sp.end
+			}
+		case c == 'A':
+			if sp, ok := matchAWS(s, i); ok {
+				dst, next = append(dst, sp), sp.end
+			}
+		case c == '_':
+			if sp, ok := matchUnderscoreToken(s, i); ok {
+				dst, next = append(dst, sp), sp.end
+			}
+		case c == '-':
+			if sp, ok := matchDash(s, i); ok {
+				dst, next = append(dst, sp), sp.end
+			}
+		case isDigit(c):
+			if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '.') {
+				break
+			}
+			if p.ips {
+				if sp, ok := matchIPv4(s, i); ok {
+					dst, next = append(dst, sp), sp.end
+					break
+				}
+			}
+			dst, next = matchCards(s, i, dst)
+		case c == '=':
+			if i >= kvUntil || (urlFrom <= i && i < urlTo) {
+				break
+			}
+			if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
+				dst, next = append(dst, sp), n
+			} else if n > next {
+				next = n
+			}
+		case c == ':':
+			if strings.HasPrefix(s[i:], "://") {
+				if i < urlTo {
+					// A URL inside a URL (?next=https://…): its userinfo
+					// only; the parameters belong to the outer one.
+					dst = p.urlParts(s, i+3, urlTo, true, false, true, dst)
+					next = i + 3
+					break
+				}
+				end := urlEnd(s, i+3)
+				dst = p.urlSpans(s, i+3, end, false, dst)
+				urlFrom, urlTo = i, end
+				authTo = i + 3
+				for authTo < end && s[authTo] != '/' && s[authTo] != '?' && s[authTo] != '#' {
+					authTo++
+				}
+				next = i + 3 // the value rules still apply inside
+				break
+			}
+			if i >= kvUntil || (urlFrom <= i && i < urlTo) {
+				// no key: value pairs inside a URL's query
+			} else if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
+				dst, next = append(dst, sp), n
+				break
+			} else if n > next {
+				next = n
+				break
+			}
+			if p.ips {
+				if sp, ok, n := matchIPv6(s, i); ok {
+					dst, next = append(dst, sp), sp.end
+				} else if n > next {
+					next = n
+				}
+			}
+		case c == '@':
+			if p.emails && !(urlFrom <= i && i < authTo) {
+				if sp, ok := matchEmail(s, i); ok {
+					dst, next = append(dst, sp), sp.end
+				}
+			}
+		}
+		i = next
+	}
+	return dst
+}
+
+// patternSpans appends the matches of the custom patterns.
+func (p *Policy) patternSpans(s string, dst []span) []span {
+	for _, pt := range p.patterns {
+		for _, m := range pt.re.FindAllStringSubmatchIndex(s, -1) {
+			st, en := m[0], m[1]
+			if len(m) >= 4 && m[2] >= 0 {
+				st, en = m[2], m[3]
+			}
+			if en > st {
+				dst = append(dst, span{start: st, end: en, rule: pt.rule})
+			}
+		}
+	}
+	return dst
+}
+
+// apply sorts and merges spans and writes the redacted string. In a
+// whole URL (inURL), every span becomes URLMask: a mask or hash could make
+// the URL unparsable ("[" in a host, "hmac:" in a first path segment).
+func (p *Policy) apply(s string, spans []span, inURL bool) (string, bool) {
+	// By start, longest first; stable, so that for equal spans the earlier
+	// rule (URL before key=value) wins.
+	slices.SortStableFunc(spans, spanCmp)
+	merged := spans[:0]
+	for _, sp := range spans {
+		if sp.start < 0 || sp.end > len(s) || sp.end <= sp.start {
+			continue
+		}
+		if protected(s, sp) {
+			continue
+		}
+		if n := len(merged); n > 0 && sp.start < merged[n-1].end {
+			last := &merged[n-1]
+			if sp.end <= last.end {
+				continue
+			}
+			last.end, last.kind = sp.end, kindMask
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	if len(merged) == 0 {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16*len(merged))
+	prev := 0
+	for _, sp := range merged {
+		b.WriteString(s[prev:sp.start])
+		switch sp.kind {
+		case kindMask:
+			if inURL {
+				b.WriteString(URLMask)
+			} else {
+				b.WriteString(p.replacement(s[sp.start:sp.end]))
+			}
+		case kindURL:
+			b.WriteString(URLMask)
+		case kindUserinfo:
+			b.WriteString(URLMask + ":" + URLMask)
+		case kindDrop:
+		}
+		prev = sp.end
+		p.count(sp.rule)
+	}
+	b.WriteString(s[prev:])
+	return b.String(), true
+}
+
+func spanCmp(a, b span) int {
+	if a.start != b.start {
+		return a.start - b.start
+	}
+	return b.end - a.end
+}
+
+// protected reports whether sp lies entirely inside the output of an
+// earlier redaction (a marker or a hash), which must stay as it is.
+func protected(s string, sp span) bool {
+	for _, m := range [...]string{"[" + URLMask + "]", URLMask, Truncated} {
+		// Look for a marker that starts at most len(m) before sp.
+		lo := max(sp.start-len(m), 0)
+		hi := min(sp.end+len(m), len(s))
+		w := s[lo:hi]
+		for off := 0; ; {
+			k := strings.Index(w[off:], m)
+			if k < 0 {
+				break
+			}
+			ms := lo + off + k
+			if ms <= sp.start && sp.end <= ms+len(m) {
+				return true
+			}
+			off += k + 1
+		}
+	}
+	lo := max(sp.start-len(hashPrefix)-hashHexDigits, 0)
+	if k := strings.LastIndex(s[lo:min(sp.start+1, len(s))], hashPrefix); k >= 0 {
+		k += lo
+		end := k + len(hashPrefix) + hashHexDigits
+		if end <= len(s) && isHashToken(s[k:end]) && sp.end <= end {
+			return true
+		}
+	}
+	return false
+}

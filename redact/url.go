@@ -1,0 +1,170 @@
+package redact
+
+import (
+	"net/url"
+	"strings"
+)
+
+// sensitiveParams are the query parameters that the OpenTelemetry semantic
+// conventions for url.full and url.query say to redact, matched without
+// regard to case. Parameters whose name is a sensitive key are redacted too.
+var sensitiveParams = [...]string{
+	"AWSAccessKeyId", "Signature", "sig", "X-Amz-Signature",
+	"X-Amz-Credential", "X-Amz-Security-Token", "X-Goog-Signature",
+}
+
+// URL returns u as a string for logs and span attributes: userinfo becomes
+// "REDACTED:REDACTED@", the values of sensitive query and fragment
+// parameters become "REDACTED" (or the query is dropped, see
+// WithDropQuery), and the value rules of String apply to the rest (a token
+// in the path becomes "REDACTED" too, so the result still parses). The
+// query is edited as text, so the other parameters keep their order and
+// encoding. u is not modified; a nil u gives "".
+func (p *Policy) URL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return p.URLString(u.String())
+}
+
+// URLString is URL for a URL that is still a string, such as a request's
+// RequestURI or a url.full attribute. It does not need s to parse: the
+// parts are found by their delimiters. If s does not parse as a URL, every
+// query and fragment parameter value is redacted, since the parameter names
+// cannot be trusted. Like String, it is idempotent and never panics.
+func (p *Policy) URLString(s string) (out string) {
+	p = p.or()
+	defer func() {
+		if recover() != nil {
+			out = Mask
+		}
+	}()
+	var arr [8]span
+	spans := arr[:0]
+	kvUntil := len(s)
+	if strings.ContainsAny(s, "@?#") {
+		_, err := url.Parse(s)
+		start, hasAuthority := authorityStart(s)
+		spans = p.urlParts(s, start, len(s), hasAuthority, err != nil, false, spans)
+		if q := strings.IndexAny(s[start:], "?#"); q >= 0 {
+			kvUntil = start + q
+		}
+	}
+	spans = p.scan(s, spans, kvUntil)
+	if p.hasPattern {
+		spans = p.patternSpans(s, spans)
+	}
+	if len(spans) == 0 {
+		return s
+	}
+	out, _ = p.apply(s, spans, true)
+	return out
+}
+
+// authorityStart finds the authority of a whole URL: after "scheme://" or
+// a leading "//".
+func authorityStart(s string) (int, bool) {
+	if strings.HasPrefix(s, "//") {
+		return 2, true
+	}
+	i := 0
+	for i < len(s) && isSchemeChar(s[i]) {
+		i++
+	}
+	if i > 0 && isLetter(s[0]) && strings.HasPrefix(s[i:], "://") {
+		return i + 3, true
+	}
+	return 0, false
+}
+
+func isSchemeChar(c byte) bool { return isAlnum(c) || c == '+' || c == '-' || c == '.' }
+
+// urlEnd returns where a URL that starts in free text ends: at white space,
+// a quote, an angle bracket or a control character.
+func urlEnd(s string, i int) int {
+	for i < len(s) {
+		switch c := s[i]; {
+		case c <= ' ' || c == 0x7f, c == '"', c == '\'', c == '<', c == '>', c == '`':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// urlSpans appends the spans of a URL in free text whose authority starts
+// at start and which ends at end.
+func (p *Policy) urlSpans(s string, start, end int, all bool, dst []span) []span {
+	return p.urlParts(s, start, end, true, all, false, dst)
+}
+
+// urlParts appends spans for the userinfo (if hasAuthority) and, unless
+// authOnly, the query and fragment parameters of the URL in s[start:end].
+// With all set, every parameter value is redacted.
+func (p *Policy) urlParts(s string, start, end int, hasAuthority, all, authOnly bool, dst []span) []span {
+	a := start
+	if hasAuthority {
+		for a < end && s[a] != '/' && s[a] != '?' && s[a] != '#' {
+			a++
+		}
+		if at := strings.LastIndexByte(s[start:a], '@'); at >= 0 {
+			if ui := s[start : start+at]; ui != URLMask+":"+URLMask {
+				dst = append(dst, span{start: start, end: start + at, rule: ruleURLUserinfo, kind: kindUserinfo})
+			}
+		}
+	}
+	if authOnly {
+		return dst
+	}
+	rest := s[a:end]
+	q := strings.IndexByte(rest, '?')
+	f := strings.IndexByte(rest, '#')
+	if q >= 0 && (f < 0 || q < f) {
+		qe := end
+		if f >= 0 {
+			qe = a + f
+		}
+		if p.dropQuery {
+			dst = append(dst, span{start: a + q, end: qe, rule: ruleURLQuery, kind: kindDrop})
+		} else {
+			dst = p.params(s, a+q+1, qe, all, dst)
+		}
+	}
+	if f >= 0 {
+		dst = p.params(s, a+f+1, end, all, dst)
+	}
+	return dst
+}
+
+// params appends spans for the sensitive values in the &-separated
+// parameters of s[from:to].
+func (p *Policy) params(s string, from, to int, all bool, dst []span) []span {
+	for from < to {
+		pe := from + strings.IndexByte(s[from:to], '&')
+		if pe < from {
+			pe = to
+		}
+		if eq := strings.IndexByte(s[from:pe], '='); eq >= 0 {
+			vs := from + eq + 1
+			if v := s[vs:pe]; v != "" && !isMarker(v) && (all || p.isSensitiveParam(s[from:from+eq])) {
+				dst = append(dst, span{start: vs, end: pe, rule: ruleURLQuery, kind: kindURL})
+			}
+		}
+		from = pe + 1
+	}
+	return dst
+}
+
+func (p *Policy) isSensitiveParam(key string) bool {
+	if strings.ContainsAny(key, "%+") {
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+	}
+	for _, sp := range sensitiveParams {
+		if strings.EqualFold(key, sp) {
+			return true
+		}
+	}
+	return p.IsSensitiveKey(key)
+}

@@ -1,0 +1,389 @@
+package redact
+
+import (
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+)
+
+var (
+	logValuerType     = reflect.TypeFor[slog.LogValuer]()
+	errorType         = reflect.TypeFor[error]()
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+	urlType           = reflect.TypeFor[url.URL]()
+)
+
+// walker walks a value inside slog.Any, within a budget of elements.
+type walker struct {
+	p      *Policy
+	budget int
+}
+
+// walk returns a redacted copy of x and true, or false if nothing in x
+// needs redacting.
+func (w *walker) walk(x any) (any, bool) {
+	return w.value(reflect.ValueOf(x), 0, true)
+}
+
+// value redacts v. With build false (v was reached through an unexported
+// field) it only reports whether something would change, and the caller
+// leaves v out of the copy.
+func (w *walker) value(v reflect.Value, depth int, build bool) (any, bool) {
+	if !v.IsValid() {
+		return nil, false
+	}
+	t := v.Type()
+	if build && t.NumMethod() > 0 && v.Kind() != reflect.Interface {
+		if r, ch, done := w.methods(v, t); done {
+			return r, ch
+		}
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if s, ok := w.p.text(v.String()); ok {
+			return s, true
+		}
+	case reflect.Int, reflect.Int64:
+		if n := v.Int(); n > 0 && isCardNumber(uint64(n)) {
+			w.p.count(ruleCard)
+			return w.p.replacement(v.String()), true
+		}
+	case reflect.Uint, reflect.Uint64:
+		if isCardNumber(v.Uint()) {
+			w.p.count(ruleCard)
+			return w.p.replacement(v.String()), true
+		}
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return nil, false
+		}
+		if depth >= w.p.maxDepth {
+			return w.truncated()
+		}
+		return w.value(v.Elem(), depth+1, build)
+	case reflect.Struct:
+		return w.structValue(v, t, depth, build)
+	case reflect.Map:
+		return w.mapValue(v, t, depth, build)
+	case reflect.Slice, reflect.Array:
+		return w.sliceValue(v, t, depth, build)
+	}
+	return nil, false
+}
+
+// methods handles the types that say how they are logged. done reports
+// whether v is settled.
+func (w *walker) methods(v reflect.Value, t reflect.Type) (r any, changed, done bool) {
+	switch {
+	case t.Implements(logValuerType):
+		lv, _ := v.Interface().(slog.LogValuer)
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			return nil, false, true
+		}
+		a, _ := w.p.attr(slog.Any("", lv))
+		return plain(a.Value), true, true
+	case t.Implements(errorType):
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			return nil, false, true
+		}
+		err, _ := v.Interface().(error)
+		if s, ok := w.p.errorText(err); ok {
+			return s, true, true
+		}
+		return nil, false, true
+	case t == reflect.PointerTo(urlType) || t == urlType:
+		var u *url.URL
+		if t == urlType {
+			uu := v.Interface().(url.URL)
+			u = &uu
+		} else if u, _ = v.Interface().(*url.URL); u == nil {
+			return nil, false, true
+		}
+		if s, r := u.String(), w.p.URL(u); r != s {
+			return r, true, true
+		}
+		return nil, false, true
+	case t.Implements(jsonMarshalerType), t.Implements(textMarshalerType):
+		return nil, false, true
+	}
+	return nil, false, false
+}
+
+func (w *walker) truncated() (any, bool) {
+	w.p.count(ruleTruncated)
+	return Truncated, true
+}
+
+// spend takes one element from the budget, reporting false when it is
+// exhausted.
+func (w *walker) spend() bool {
+	if w.budget <= 0 {
+		return false
+	}
+	w.budget--
+	return true
+}
+
+func (w *walker) structValue(v reflect.Value, t reflect.Type, depth int, build bool) (any, bool) {
+	if t == reflect.TypeFor[time.Time]() {
+		return nil, false
+	}
+	if depth >= w.p.maxDepth {
+		return w.truncated()
+	}
+	var out map[string]any
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name, skip := jsonName(sf)
+		if !w.spend() {
+			if out == nil {
+				out = w.structCopy(v, t, i)
+			}
+			w.p.count(ruleTruncated)
+			out[Truncated] = Truncated
+			break
+		}
+		fv := v.Field(i)
+		exported := sf.IsExported() && !skip
+		var r any
+		var ch bool
+		if w.p.IsSensitiveKey(sf.Name) || (name != sf.Name && w.p.IsSensitiveKey(name)) {
+			r, ch = w.maskField(fv)
+		} else {
+			r, ch = w.value(fv, depth+1, build && exported)
+		}
+		if !ch {
+			if out != nil && exported && !omitted(sf, fv) {
+				out[name] = fv.Interface()
+			}
+			continue
+		}
+		if !build {
+			return nil, true
+		}
+		if out == nil {
+			out = w.structCopy(v, t, i)
+		}
+		if exported {
+			out[name] = r
+		}
+	}
+	if out == nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// structCopy returns the exported fields of v before field n as a map.
+func (w *walker) structCopy(v reflect.Value, t reflect.Type, n int) map[string]any {
+	out := make(map[string]any, t.NumField())
+	for i := 0; i < n; i++ {
+		sf := t.Field(i)
+		if name, skip := jsonName(sf); sf.IsExported() && !skip && !omitted(sf, v.Field(i)) {
+			out[name] = v.Field(i).Interface()
+		}
+	}
+	return out
+}
+
+// maskField masks a value under a sensitive name, as maskValue does for
+// slog values.
+func (w *walker) maskField(v reflect.Value) (any, bool) {
+	switch v.Kind() {
+	case reflect.Bool, reflect.Float32, reflect.Float64, reflect.Invalid:
+		return nil, false
+	case reflect.Interface, reflect.Pointer, reflect.Map, reflect.Slice:
+		if v.IsNil() {
+			return nil, false
+		}
+	case reflect.String:
+		if s := v.String(); s == "" || isMarker(s) {
+			return nil, false
+		}
+		w.p.count(ruleKey)
+		return w.p.replacement(v.String()), true
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			return nil, false
+		}
+	case reflect.Int64:
+		if v.Type() == reflect.TypeFor[time.Duration]() {
+			return nil, false
+		}
+	}
+	w.p.count(ruleKey)
+	return Mask, true
+}
+
+func (w *walker) mapValue(v reflect.Value, t reflect.Type, depth int, build bool) (any, bool) {
+	if v.IsNil() || v.Len() == 0 {
+		return nil, false
+	}
+	if depth >= w.p.maxDepth {
+		return w.truncated()
+	}
+	stringKeys := t.Key().Kind() == reflect.String
+	keys := v.MapKeys()
+	var out map[string]any
+	for i, k := range keys {
+		if !w.spend() {
+			if !build {
+				return nil, true
+			}
+			if out == nil {
+				out = mapCopy(v, keys[:i])
+			}
+			w.p.count(ruleTruncated)
+			out[Truncated] = Truncated
+			break
+		}
+		mv := v.MapIndex(k)
+		var r any
+		var ch bool
+		if stringKeys && w.p.IsSensitiveKey(k.String()) {
+			r, ch = w.maskField(mv)
+		} else {
+			r, ch = w.value(mv, depth+1, build)
+		}
+		if !ch {
+			if out != nil {
+				out[keyString(k)] = mv.Interface()
+			}
+			continue
+		}
+		if !build {
+			return nil, true
+		}
+		if out == nil {
+			out = mapCopy(v, keys[:i])
+		}
+		out[keyString(k)] = r
+	}
+	if out == nil {
+		return nil, false
+	}
+	return out, true
+}
+
+func mapCopy(v reflect.Value, keys []reflect.Value) map[string]any {
+	out := make(map[string]any, v.Len())
+	for _, k := range keys {
+		out[keyString(k)] = v.MapIndex(k).Interface()
+	}
+	return out
+}
+
+func keyString(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return k.String()
+	}
+	if k.CanInterface() {
+		return fmt.Sprint(k.Interface())
+	}
+	return k.String()
+}
+
+func (w *walker) sliceValue(v reflect.Value, t reflect.Type, depth int, build bool) (any, bool) {
+	switch t.Elem().Kind() {
+	case reflect.Bool, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint8, reflect.Uint16,
+		reflect.Uint32, reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return nil, false // cannot hold a secret (nor a card number)
+	}
+	if v.Kind() == reflect.Slice && v.IsNil() || v.Len() == 0 {
+		return nil, false
+	}
+	if depth >= w.p.maxDepth {
+		return w.truncated()
+	}
+	var out []any
+	for i := 0; i < v.Len(); i++ {
+		if !w.spend() {
+			if !build {
+				return nil, true
+			}
+			if out == nil {
+				out = sliceCopy(v, i)
+			}
+			w.p.count(ruleTruncated)
+			out = append(out, Truncated)
+			break
+		}
+		r, ch := w.value(v.Index(i), depth+1, build)
+		if !ch {
+			if out != nil {
+				out = append(out, v.Index(i).Interface())
+			}
+			continue
+		}
+		if !build {
+			return nil, true
+		}
+		if out == nil {
+			out = sliceCopy(v, i)
+		}
+		out = append(out, r)
+	}
+	if out == nil {
+		return nil, false
+	}
+	return out, true
+}
+
+func sliceCopy(v reflect.Value, n int) []any {
+	out := make([]any, 0, v.Len())
+	for i := 0; i < n; i++ {
+		out = append(out, v.Index(i).Interface())
+	}
+	return out
+}
+
+// jsonName returns the name encoding/json gives a field, and whether json
+// skips it.
+func jsonName(sf reflect.StructField) (string, bool) {
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return sf.Name, true
+	}
+	if name, _, _ := strings.Cut(tag, ","); name != "" {
+		return name, false
+	}
+	return sf.Name, false
+}
+
+// omitted reports whether encoding/json would leave the field out because
+// of omitempty or omitzero.
+func omitted(sf reflect.StructField, fv reflect.Value) bool {
+	_, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+	if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
+		return false
+	}
+	switch fv.Kind() {
+	case reflect.Map, reflect.Slice, reflect.String, reflect.Array:
+		if fv.Len() == 0 {
+			return true
+		}
+	}
+	return fv.IsZero()
+}
+
+// plain turns a resolved slog.Value into a plain Go value for a copy.
+func plain(v slog.Value) any {
+	switch v.Kind() {
+	case slog.KindGroup:
+		m := make(map[string]any, len(v.Group()))
+		for _, a := range v.Group() {
+			m[a.Key] = plain(a.Value.Resolve())
+		}
+		return m
+	case slog.KindLogValuer:
+		return plain(v.Resolve())
+	default:
+		return v.Any()
+	}
+}
