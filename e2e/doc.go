@@ -1,0 +1,44 @@
+// Package e2e holds otelkit's end-to-end tests: they check what really reaches an
+// OpenTelemetry Collector, not what the SDK believes it sent.
+//
+// It is a separate module (github.com/otelkit/otelkit/e2e, with a replace directive to the
+// repository root) so that the Collector's dependencies stay out of the main go.mod. The package
+// has no code of its own; everything is in its tests.
+//
+// # How to run
+//
+//	cd e2e && go test -race ./...
+//
+// The tests need no Collector binary, no Docker and no network beyond 127.0.0.1: they run the
+// Collector's own OTLP receiver (go.opentelemetry.io/collector/receiver/otlpreceiver) inside the
+// test process. `go test -short` skips the slowest case (a burst of 10,000 records).
+// The tests clear OTEL_*, OTELKIT_* and LOG_* variables at start, so a developer's environment
+// does not change their outcome.
+//
+// # The harness
+//
+// startCollector starts the receiver on two free ports of 127.0.0.1, one for OTLP/gRPC and one for
+// OTLP/HTTP, with in-memory sinks (consumertest) for traces, metrics and logs, and stops it when
+// the test ends. collector.Endpoint(protocol) gives the URL for an exporter;
+// collector.Stop stops it mid-test. downEndpoint is a port nobody listens on (a dead collector);
+// hungEndpoint accepts connections and never answers (a stuck one). waitLogs, waitSpans and
+// waitMetrics poll for up to 10 s until the data arrived, and flatten the pdata trees into
+// plain structs (trace and span IDs as hex, severity, body, attributes, resource attributes,
+// scope name) that are easy to assert on.
+//
+// The harness_test.go tests check the harness itself with the plain OpenTelemetry SDK, so a
+// failure in the otelsetup tests points at otelsetup.
+//
+// # What is checked
+//
+// Against otelsetup.Setup, over OTLP/HTTP and OTLP/gRPC:
+//   - log records logged in a span carry that span's trace and span IDs, on OTLP and on the console;
+//   - severity number and text for DEBUG, INFO, WARN, ERROR and CRITICAL (FATAL, 21, "CRITICAL");
+//   - the resource of every signal carries service.name and service.version;
+//   - spans arrive with their names and parents; metrics arrive on the configured interval;
+//   - a burst of 1,000 and of 10,000 records logged just before Shutdown all arrive;
+//   - with the collector down or hung, logging does not block and Shutdown with a 2 s deadline
+//     returns within 2.5 s, reporting the loss;
+//   - the standard OTEL_EXPORTER_OTLP_* variables route export, and win over code;
+//   - no goroutine is left after Shutdown (go.uber.org/goleak), per test and for the whole run.
+package e2e
