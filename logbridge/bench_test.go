@@ -20,7 +20,7 @@ func (discardExporter) ForceFlush(context.Context) error              { return n
 
 func benchProvider(b *testing.B) *sdklog.LoggerProvider {
 	lp := sdklog.NewLoggerProvider(
-		sdklog.WithProcessor(NewProcessor()),
+		sdklog.WithProcessor(NewProcessor(nil)),
 		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardExporter{})))
 	b.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
 	return lp

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 )
@@ -38,6 +39,7 @@ type core struct {
 	rep      *reporter
 	metrics  *handlerMetrics
 	sampling *sampling.Policy
+	redact   *redact.Policy // nil: no redaction
 
 	closeOnce sync.Once
 	closeErr  error
@@ -72,6 +74,12 @@ func NewHandler(opts ...Option) *Handler {
 	if c.levels == nil {
 		c.levels = NewLevels(cfg.level)
 	}
+	if !cfg.noRedact {
+		c.redact = cfg.redact
+		if c.redact == nil {
+			c.redact = redact.New()
+		}
+	}
 	for name, l := range cfg.levels {
 		c.levels.Set(name, l)
 	}
@@ -82,7 +90,7 @@ func NewHandler(opts ...Option) *Handler {
 	for _, s := range sinks {
 		st := &sinkState{cfg: s, health: &sinkHealth{name: s.name}}
 		if s.kind == sinkWriter {
-			st.out = &output{w: s.w, format: s.format, color: s.color, source: cfg.source, health: st.health, rep: c.rep, syslog: s.syslog}
+			st.out = &output{w: s.w, format: s.format, color: s.color, source: cfg.source, health: st.health, rep: c.rep, syslog: s.syslog, redact: c.redact}
 			if s.async > 0 {
 				st.out.async = newAsyncWriter(st.out, s.async, func(err error) { c.rep.fail(st.health, err) })
 			}
@@ -185,6 +193,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if p := h.core.redact; p != nil {
+		// Once, before sampling and fan-out, so no sink and no tail buffer
+		// ever holds a secret.
+		r, _ = p.Record(r)
+	}
 	if r.Level < h.level.Level() {
 		// Only per-request sampling lets such a record through.
 		req := sampling.FromContext(ctx)
@@ -251,6 +264,9 @@ func safeHandle(h slog.Handler, ctx context.Context, r slog.Record) (err error) 
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
+	}
+	if p := h.core.redact; p != nil {
+		attrs, _ = p.Attrs(attrs)
 	}
 	return h.apply(op{attrs: append([]slog.Attr(nil), attrs...)})
 }

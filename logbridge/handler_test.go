@@ -101,7 +101,7 @@ func (e *memExporter) ForceFlush(context.Context) error { return nil }
 func TestTraceIDsOnEverySink(t *testing.T) {
 	exp := &memExporter{}
 	lp := sdklog.NewLoggerProvider(
-		sdklog.WithProcessor(NewProcessor()),
+		sdklog.WithProcessor(NewProcessor(nil)),
 		sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)),
 	)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))

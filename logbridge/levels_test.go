@@ -29,7 +29,7 @@ func TestEachLevelOnEachSink(t *testing.T) {
 		{LevelCritical, "CRITICAL", 21},
 	}
 	exp := &memExporter{}
-	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(NewProcessor()), sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(NewProcessor(nil)), sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
 	var jsonBuf, textBuf bytes.Buffer
 	path := filepath.Join(t.TempDir(), "app.log")
 	h := NewHandler(WithLevel(slog.LevelDebug), WithConsole(&jsonBuf), WithConsole(&textBuf, SinkFormat(FormatText)),
@@ -61,7 +61,7 @@ func TestEachLevelOnEachSink(t *testing.T) {
 // reading the exported records back into maps.
 func TestSlogtestOTLPSink(t *testing.T) {
 	exp := &memExporter{}
-	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(NewProcessor()), sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(NewProcessor(nil)), sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
 	h := NewHandler(WithoutConsole(), WithOTLP(lp), WithLevel(slog.LevelDebug))
 	results := func() []map[string]any {
 		var out []map[string]any

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
@@ -32,6 +33,8 @@ type config struct {
 	stderr         io.Writer
 	reportInterval time.Duration
 	sampling       *sampling.Policy
+	redact         *redact.Policy
+	noRedact       bool
 }
 
 type sinkKind int
@@ -141,6 +144,20 @@ func WithIsolatedLoggers(names ...string) Option {
 // turned on this way carry sampled_by; httpmw must use the same policy.
 func WithSampling(p *sampling.Policy) Option {
 	return optionFunc(func(c *config) { c.sampling = p })
+}
+
+// WithRedaction sets the redaction policy applied to every record before
+// any sink sees it: message, attributes, WithAttrs attributes and context
+// fields. Without this option the handler uses redact.New(), the default
+// policy; redaction is on unless [WithoutRedaction].
+func WithRedaction(p *redact.Policy) Option {
+	return optionFunc(func(c *config) { c.redact, c.noRedact = p, false })
+}
+
+// WithoutRedaction turns redaction off, for sinks that must see records as
+// logged (tests of the redaction itself, say).
+func WithoutRedaction() Option {
+	return optionFunc(func(c *config) { c.redact, c.noRedact = nil, true })
 }
 
 // SinkOption configures one sink.

@@ -7,26 +7,32 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/otelkit/otelkit/redact"
 )
 
 // Processor is an OpenTelemetry log SDK processor that brings OTLP records
 // in line with the console and file sinks: it names the severity of
 // CRITICAL records "CRITICAL" (otelslog would say "ERROR+4") and adds the
-// fields put in the context with [WithFields] as attributes. Register it
-// before the exporting processor:
+// fields put in the context with [WithFields] as attributes, redacted by
+// the same policy as the handler's. Register it before the exporting
+// processor:
 //
 //	sdklog.NewLoggerProvider(
-//		sdklog.WithProcessor(logbridge.NewProcessor()),
+//		sdklog.WithProcessor(logbridge.NewProcessor(policy)),
 //		sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)),
 //	)
 //
 // Processor is safe for concurrent use.
-type Processor struct{}
+type Processor struct {
+	redact *redact.Policy
+}
 
 var _ sdklog.Processor = (*Processor)(nil)
 
-// NewProcessor returns a [Processor].
-func NewProcessor() *Processor { return &Processor{} }
+// NewProcessor returns a [Processor] that redacts context fields with p (a
+// nil p is the default policy, as for the handler).
+func NewProcessor(p *redact.Policy) *Processor { return &Processor{redact: p} }
 
 // OnEmit rewrites r in place so the processors after it see the change.
 func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
@@ -39,6 +45,7 @@ func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	if fields := fieldsFromContext(ctx); len(fields) > 0 {
 		kvs := make([]attribute.KeyValue, 0, len(fields))
 		for _, f := range fields {
+			f, _ = p.redact.Attr(f)
 			kvs = appendKeyValues(kvs, "", f)
 		}
 		r.AddAttributes(kvs...)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -21,8 +22,9 @@ type output struct {
 	format Format
 	color  bool
 	source bool
-	async  *asyncWriter  // nil: write on the caller's goroutine
-	syslog *syslogWriter // non-nil: prefix each line with a syslog header
+	async  *asyncWriter   // nil: write on the caller's goroutine
+	syslog *syslogWriter  // non-nil: prefix each line with a syslog header
+	redact *redact.Policy // applied to context fields; nil: none
 	health *sinkHealth
 	rep    *reporter
 }
@@ -191,6 +193,9 @@ func (h *writerHandler) appendJSON(b []byte, ctx context.Context, r slog.Record)
 		b = appendJSONString(b, source(r.PC))
 	}
 	for _, a := range fieldsFromContext(ctx) {
+		if p := h.out.redact; p != nil {
+			a, _ = p.Attr(a)
+		}
 		b, _ = appendJSONAttr(b, a, false, 0)
 	}
 	opened := h.nOpenGroups
@@ -253,6 +258,9 @@ func (h *writerHandler) appendText(b []byte, ctx context.Context, r slog.Record)
 		return true
 	})
 	for _, a := range fieldsFromContext(ctx) {
+		if p := h.out.redact; p != nil {
+			a, _ = p.Attr(a)
+		}
 		b = appendTextAttr(b, "", a, 0)
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {

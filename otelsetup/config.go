@@ -83,6 +83,11 @@ type config struct {
 	tailMaxRecords, tailMaxBytes int
 	tailSlow                     time.Duration
 
+	redactKeys, redactAllowHeaders string
+	redactDenyHeaders, redactHash  string
+	redactEmail, redactIP          bool
+	redactDropQuery, redactOff     bool
+
 	// Set in code only.
 	configFile    string
 	ignoreEnv     bool
@@ -229,6 +234,23 @@ func keyValues(key, env string, f func(*config) *map[string]string, secret bool)
 	}
 }
 
+// list is a comma-separated list of names.
+func list(key, env string, f func(*config) *string) setting {
+	return setting{key: key, env: env,
+		set: func(c *config, s string, _ map[string]string) error {
+			var out []string
+			for _, p := range strings.Split(s, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+			*f(c) = strings.Join(out, ",")
+			return nil
+		},
+		show: func(c *config) string { return *f(c) },
+	}
+}
+
 // cidrs is a comma-separated list of CIDR prefixes or addresses.
 func cidrs(key, env string, f func(*config) *string) setting {
 	return setting{key: key, env: env,
@@ -369,6 +391,27 @@ var settings = []setting{
 	str("logs.syslog.network", "LOG_SYSLOG_NETWORK", func(c *config) *string { return &c.syslogNetwork }, "unix", "unixgram", "udp", "tcp"),
 	str("logs.syslog.address", "LOG_SYSLOG_ADDRESS", func(c *config) *string { return &c.syslogAddr }),
 	integer("logs.syslog.facility", "LOG_SYSLOG_FACILITY", func(c *config) *int { return &c.syslogFacility }, 0),
+	list("redaction.keys", "OTELKIT_REDACT_KEYS", func(c *config) *string { return &c.redactKeys }),
+	list("redaction.allowed_headers", "OTELKIT_REDACT_ALLOWED_HEADERS", func(c *config) *string { return &c.redactAllowHeaders }),
+	list("redaction.denied_headers", "OTELKIT_REDACT_DENIED_HEADERS", func(c *config) *string { return &c.redactDenyHeaders }),
+	{key: "redaction.hash_key", env: "OTELKIT_REDACT_HASH_KEY", secret: true,
+		set: func(c *config, s string, _ map[string]string) error {
+			if len(s) < 16 {
+				return fmt.Errorf("want at least 16 bytes")
+			}
+			c.redactHash = s
+			return nil
+		},
+		show: func(c *config) string {
+			if c.redactHash == "" {
+				return ""
+			}
+			return "****"
+		}},
+	boolean("redaction.email", "OTELKIT_REDACT_EMAIL", func(c *config) *bool { return &c.redactEmail }),
+	boolean("redaction.ip", "OTELKIT_REDACT_IP", func(c *config) *bool { return &c.redactIP }),
+	boolean("redaction.drop_query", "OTELKIT_REDACT_DROP_QUERY", func(c *config) *bool { return &c.redactDropQuery }),
+	boolean("redaction.disabled", "OTELKIT_REDACT_DISABLED", func(c *config) *bool { return &c.redactOff }),
 	millis("telemetry.drop_report_interval", "OTELKIT_DROP_REPORT_INTERVAL", func(c *config) *time.Duration { return &c.dropReportInterval }),
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -108,6 +109,7 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 	if err := t.buildMetrics(ctx, c, res, console, rep); err != nil {
 		return err
 	}
+	t.redact = c.buildRedaction(t.mp)
 	// The policy logs through the handler, which needs the policy: break
 	// the cycle with a handler that is filled in once built.
 	late := &lateHandler{}
@@ -169,6 +171,11 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 	}
 	adm := &admission{limit: int64(queue), drops: rep.counter("spans"), rep: rep}
 	t.admissions = append(t.admissions, adm)
+	if t.redact != nil {
+		// Span attributes, events (exception messages) and status
+		// descriptions get the same policy as logs.
+		exp = t.redact.SpanExporter(exp)
+	}
 	exp = &countingSpanExporter{SpanExporter: exp, adm: adm, abort: abort}
 	var sp sdktrace.SpanProcessor
 	if c.syncExport {
@@ -310,7 +317,7 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 	}
 	p = &guardedLogProcessor{Processor: p, adm: adm}
 	lp := sdklog.NewLoggerProvider(sdklog.WithResource(res),
-		sdklog.WithProcessor(logbridge.NewProcessor()),
+		sdklog.WithProcessor(logbridge.NewProcessor(t.redact)),
 		sdklog.WithProcessor(p))
 	t.lp = lp
 	t.flushers = append(t.flushers, lp.ForceFlush)
@@ -353,6 +360,11 @@ func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerPr
 	}
 	if t.sampling != nil {
 		opts = append(opts, logbridge.WithSampling(t.sampling))
+	}
+	if t.redact != nil {
+		opts = append(opts, logbridge.WithRedaction(t.redact))
+	} else {
+		opts = append(opts, logbridge.WithoutRedaction())
 	}
 	if c.stderr != nil {
 		opts = append(opts, logbridge.WithErrorOutput(c.stderr, c.dropReportInterval))
@@ -417,6 +429,35 @@ func isGlobalDelegate(v any) bool {
 	}
 	return strings.HasPrefix(typ.PkgPath(), "go.opentelemetry.io/otel/internal/global") ||
 		strings.HasPrefix(typ.PkgPath(), "go.opentelemetry.io/otel/log/internal/global")
+}
+
+// buildRedaction makes the one redaction policy of logs, spans, HTTP
+// middleware and dependency calls; nil when redaction is disabled.
+func (c *config) buildRedaction(mp metric.MeterProvider) *redact.Policy {
+	if c.redactOff {
+		return nil
+	}
+	opts := []redact.Option{
+		redact.WithMeterProvider(mp),
+		// The debug token is a credential.
+		redact.WithDeniedHeaders(c.debugHeader),
+		redact.WithEmailRule(c.redactEmail),
+		redact.WithIPRule(c.redactIP),
+		redact.WithDropQuery(c.redactDropQuery),
+	}
+	if c.redactKeys != "" {
+		opts = append(opts, redact.WithSensitiveKeys(strings.Split(c.redactKeys, ",")...))
+	}
+	if c.redactAllowHeaders != "" {
+		opts = append(opts, redact.WithAllowedHeaders(strings.Split(c.redactAllowHeaders, ",")...))
+	}
+	if c.redactDenyHeaders != "" {
+		opts = append(opts, redact.WithDeniedHeaders(strings.Split(c.redactDenyHeaders, ",")...))
+	}
+	if c.redactHash != "" {
+		opts = append(opts, redact.WithHashKey([]byte(c.redactHash)))
+	}
+	return redact.New(opts...)
 }
 
 // buildSampling makes the per-request sampling policy shared by the log

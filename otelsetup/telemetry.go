@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
@@ -30,6 +31,7 @@ type Telemetry struct {
 	logger   *slog.Logger
 	metrics  http.Handler
 	sampling *sampling.Policy
+	redact   *redact.Policy
 	cfg      *config
 
 	flushers   []func(context.Context) error
@@ -76,6 +78,11 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 // ratio sampling, tail buffers) that the log handler and the trace sampler
 // use; give the same policy to httpmw. It is nil when the SDK is disabled.
 func (t *Telemetry) Sampling() *sampling.Policy { return t.sampling }
+
+// Redaction returns the redaction policy applied to logs and spans; give
+// the same policy to httpmw and deps. It is nil when redaction is disabled
+// (OTELKIT_REDACT_DISABLED) or the SDK is.
+func (t *Telemetry) Redaction() *redact.Policy { return t.redact }
 
 // Setting is one resolved configuration value and where it came from.
 type Setting struct {
