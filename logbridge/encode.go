@@ -165,13 +165,45 @@ func appendTextMessage(b []byte, s string) []byte {
 }
 
 // appendTime appends t in UTC as RFC 3339 with a fixed number of
-// fractional digits (3 or 6).
+// fractional digits (3 or 6): 2026-02-23T10:15:42.123456Z. It writes the
+// digits itself; time.AppendFormat interprets its layout on every call.
 func appendTime(b []byte, t time.Time, digits int) []byte {
 	t = t.UTC()
-	if digits == 3 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
 	}
-	return t.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+	b = appendInt(b, year, 4)
+	b = append(b, '-')
+	b = appendInt(b, int(month), 2)
+	b = append(b, '-')
+	b = appendInt(b, day, 2)
+	b = append(b, 'T')
+	b = appendInt(b, hour, 2)
+	b = append(b, ':')
+	b = appendInt(b, min, 2)
+	b = append(b, ':')
+	b = appendInt(b, sec, 2)
+	b = append(b, '.')
+	if digits == 3 {
+		b = appendInt(b, t.Nanosecond()/1e6, 3)
+	} else {
+		b = appendInt(b, t.Nanosecond()/1e3, 6)
+	}
+	return append(b, 'Z')
+}
+
+// appendInt appends n (non-negative) zero-padded to width digits.
+func appendInt(b []byte, n, width int) []byte {
+	var buf [9]byte
+	i := len(buf)
+	for ; width > 0; width-- {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, buf[i:]...)
 }
 
 // appendJSONValue appends v (already resolved) as a JSON value.
