@@ -81,7 +81,7 @@ func NewHandler(opts ...Option) *Handler {
 		}
 	}
 	for name, l := range cfg.levels {
-		c.levels.Set(name, l)
+		_ = c.levels.Set(name, l)
 	}
 	sinks := cfg.sinks
 	if len(sinks) == 0 && !cfg.noConsole {

@@ -184,7 +184,7 @@ func TestLevelsInherit(t *testing.T) {
 	}
 	// A change at run time reaches existing loggers.
 	db := h.Named("app.db")
-	h.Levels().Set("app.db", slog.LevelError)
+	_ = h.Levels().Set("app.db", slog.LevelError)
 	if db.Enabled(context.Background(), slog.LevelWarn) {
 		t.Error("run-time level change did not reach an existing logger")
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/otelkit/otelkit/sampling"
 	otellog "go.opentelemetry.io/otel/log"
 )
 
@@ -88,12 +89,14 @@ func Severity(l slog.Level) otellog.Severity {
 	return otellog.Severity(s)
 }
 
-// Levels holds the per-logger levels: a logger named "app.db" takes the level
-// set for "app.db", else for "app", else the default level, as Python's
-// logging hierarchy does. Levels may be read and changed concurrently; a
-// change reaches loggers already created.
+// Levels holds the log levels by logger name: a logger named "app.db"
+// takes the level set for "app.db", else for "app", else the default level
+// (the name ""), as Python's logging hierarchy does. Levels may be read and
+// changed concurrently; a change reaches loggers already created. Levels
+// implements sampling.LevelStore, so the admin handler of package sampling
+// can read and change them at run time.
 type Levels struct {
-	def slog.Leveler
+	def *slog.LevelVar
 
 	mu  sync.RWMutex
 	m   map[string]*slog.LevelVar
@@ -101,18 +104,25 @@ type Levels struct {
 }
 
 // NewLevels returns a table whose loggers default to def (nil means INFO).
+// If def is a *slog.LevelVar, the table uses it, so changes made to it
+// reach every logger; otherwise the table starts from def's level.
 func NewLevels(def slog.Leveler) *Levels {
-	if def == nil {
-		def = slog.LevelInfo
+	v, ok := def.(*slog.LevelVar)
+	if !ok {
+		v = new(slog.LevelVar)
+		if def != nil {
+			v.Set(def.Level())
+		}
 	}
-	return &Levels{def: def, m: make(map[string]*slog.LevelVar)}
+	return &Levels{def: v, m: make(map[string]*slog.LevelVar)}
 }
 
 // Set sets the level of the logger name and of its descendants that have
-// no level of their own. An empty name sets nothing; use the default leveler.
-func (t *Levels) Set(name string, l slog.Level) {
+// no level of their own; the name "" sets the default level.
+func (t *Levels) Set(name string, l slog.Level) error {
 	if name == "" {
-		return
+		t.def.Set(l)
+		return nil
 	}
 	t.mu.Lock()
 	v, ok := t.m[name]
@@ -123,18 +133,28 @@ func (t *Levels) Set(name string, l slog.Level) {
 	v.Set(l)
 	t.mu.Unlock()
 	t.gen.Add(1)
+	return nil
 }
 
-// Unset removes the level of name, so it inherits again.
-func (t *Levels) Unset(name string) {
+// Delete removes the level of name, so it inherits again. The default
+// level ("") cannot be deleted.
+func (t *Levels) Delete(name string) error {
+	if name == "" {
+		return fmt.Errorf("logbridge: the default level cannot be deleted")
+	}
 	t.mu.Lock()
 	delete(t.m, name)
 	t.mu.Unlock()
 	t.gen.Add(1)
+	return nil
 }
 
-// Get returns the level set for name itself and whether there is one.
+// Get returns the level set for name itself and whether there is one; ""
+// always has one, the default.
 func (t *Levels) Get(name string) (slog.Level, bool) {
+	if name == "" {
+		return t.def.Level(), true
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if v, ok := t.m[name]; ok {
@@ -143,19 +163,20 @@ func (t *Levels) Get(name string) (slog.Level, bool) {
 	return 0, false
 }
 
-// All returns a copy of the levels set by name.
-func (t *Levels) All() map[string]slog.Level {
+// List returns a copy of every level set, the default under "".
+func (t *Levels) List() map[string]slog.Level {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	out := make(map[string]slog.Level, len(t.m))
+	out := make(map[string]slog.Level, len(t.m)+1)
 	for k, v := range t.m {
 		out[k] = v.Level()
 	}
+	out[""] = t.def.Level()
 	return out
 }
 
-// Default returns the leveler used by loggers with no level of their own.
-func (t *Levels) Default() slog.Leveler { return t.def }
+// Default returns the level variable of loggers with no level of their own.
+func (t *Levels) Default() *slog.LevelVar { return t.def }
 
 // Effective returns the level in force for the logger name.
 func (t *Levels) Effective(name string) slog.Level {
@@ -226,3 +247,5 @@ func ParseLevels(s string) (map[string]slog.Level, error) {
 	}
 	return out, nil
 }
+
+var _ sampling.LevelStore = (*Levels)(nil)

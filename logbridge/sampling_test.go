@@ -82,3 +82,34 @@ func toString(v any) string {
 	}
 	return ""
 }
+
+// TestAdminChangesLevels drives the sampling admin handler over the
+// handler's level table: a change reaches existing loggers.
+func TestAdminChangesLevels(t *testing.T) {
+	p := newPolicy(t, sampling.WithAllowedPeers("192.0.2.1"))
+	var buf bytes.Buffer
+	h := NewHandler(WithConsole(&buf), WithLevel(slog.LevelInfo))
+	db := h.Logger("app.db")
+	admin := p.Admin(h.Levels())
+	defer admin.Close()
+
+	req := httptest.NewRequest(http.MethodPut, "/levels?logger=app&level=debug", nil)
+	req.RemoteAddr = "192.0.2.1:1234"
+	rec := httptest.NewRecorder()
+	admin.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("admin PUT: %d %s", rec.Code, rec.Body)
+	}
+	db.Debug("now visible")
+	if !strings.Contains(buf.String(), "now visible") {
+		t.Error("level change through the admin handler did not reach app.db")
+	}
+
+	untrusted := httptest.NewRequest(http.MethodPut, "/levels?logger=&level=debug", nil)
+	untrusted.RemoteAddr = "198.51.100.7:1"
+	rec = httptest.NewRecorder()
+	admin.ServeHTTP(rec, untrusted)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("untrusted admin call: %d", rec.Code)
+	}
+}
