@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/redact"
+	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -89,18 +91,20 @@ type config struct {
 	redactDropQuery, redactOff     bool
 
 	// Set in code only.
-	configFile    string
-	ignoreEnv     bool
-	globals       bool
-	console       io.Writer
-	stderr        io.Writer
-	extraAttrs    []attribute.KeyValue
-	spanExporter  sdktrace.SpanExporter
-	logExporter   sdklog.Exporter
-	metricReaders []sdkmetric.Reader
-	traceSampler  sdktrace.Sampler
-	syncExport    bool
-	getenv        func(string) string
+	configFile     string
+	ignoreEnv      bool
+	globals        bool
+	console        io.Writer
+	stderr         io.Writer
+	extraAttrs     []attribute.KeyValue
+	spanExporter   sdktrace.SpanExporter
+	logExporter    sdklog.Exporter
+	metricReaders  []sdkmetric.Reader
+	traceSampler   sdktrace.Sampler
+	syncExport     bool
+	redactPolicy   *redact.Policy
+	samplingPolicy *sampling.Policy
+	getenv         func(string) string
 
 	sources map[string]Source
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/redact"
+	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -35,6 +37,43 @@ func byKey(name, key, value string) Option {
 		c.sources[key] = SourceCode
 		return nil
 	})
+}
+
+// WithSetting sets any setting by its configuration-file key, such as
+// WithSetting("traces.batch.max_queue_size", "4096") or
+// WithSetting("logs.file.rotate", "daily"): an option for every setting,
+// parsed and validated as the file and the environment are. Settings that
+// take a map (exporter.headers, resource.attributes, logs.levels) take the
+// environment variable's "k=v,k2=v2" form. docs/configuration.md lists the
+// keys.
+func WithSetting(key, value string) Option {
+	return optionFunc(func(c *config) error {
+		s, ok := settingByKey(key)
+		if !ok {
+			return fmt.Errorf("otelsetup: WithSetting(%q): unknown key", key)
+		}
+		if err := s.set(c, value, nil); err != nil {
+			shown := strconv.Quote(value)
+			if s.secret {
+				shown = "(value hidden)"
+			}
+			return fmt.Errorf("otelsetup: WithSetting(%q, %s): %w", key, shown, err)
+		}
+		c.sources[key] = SourceCode
+		return nil
+	})
+}
+
+// WithRedaction uses p, built in code, as the redaction policy of logs and
+// spans instead of one built from the redaction.* settings.
+func WithRedaction(p *redact.Policy) Option {
+	return codeOnly(func(c *config) { c.redactPolicy = p })
+}
+
+// WithSampling uses p, built in code, as the per-request sampling policy
+// instead of one built from the sampling.* settings.
+func WithSampling(p *sampling.Policy) Option {
+	return codeOnly(func(c *config) { c.samplingPolicy = p })
 }
 
 func codeOnly(f func(*config)) Option {

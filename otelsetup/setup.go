@@ -437,6 +437,9 @@ func (c *config) buildRedaction(mp metric.MeterProvider) *redact.Policy {
 	if c.redactOff {
 		return nil
 	}
+	if c.redactPolicy != nil {
+		return c.redactPolicy
+	}
 	opts := []redact.Option{
 		redact.WithMeterProvider(mp),
 		// The debug token is a credential.
@@ -463,6 +466,9 @@ func (c *config) buildRedaction(mp metric.MeterProvider) *redact.Policy {
 // buildSampling makes the per-request sampling policy shared by the log
 // handler, the trace sampler and the HTTP middleware.
 func (c *config) buildSampling(mp metric.MeterProvider, logger *slog.Logger) (*sampling.Policy, error) {
+	if c.samplingPolicy != nil {
+		return c.samplingPolicy, nil
+	}
 	opts := []sampling.Option{
 		sampling.WithHeader(c.debugHeader),
 		sampling.WithMeterProvider(mp),

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 )
 
@@ -267,5 +269,59 @@ func TestTrustedDebugSamplesTrace(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "debug_sampled") {
 		t.Errorf("no debug_sampled audit record:\n%s", buf.String())
+	}
+}
+
+func TestWithSetting(t *testing.T) {
+	tel, err := Setup(context.Background(), WithoutGlobals(), WithoutEnvironment(), WithConsole(&bytes.Buffer{}),
+		WithSetting("traces.batch.max_queue_size", "4096"), WithSetting("logs.levels", "deps=debug,http=warn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	if s := findSetting(t, tel, "traces.batch.max_queue_size"); s.Value != "4096" || s.Source != SourceCode {
+		t.Errorf("queue size = %+v", s)
+	}
+	if s := findSetting(t, tel, "logs.levels"); s.Value != "deps=DEBUG,http=WARN" {
+		t.Errorf("levels = %+v", s)
+	}
+	for _, bad := range [][2]string{{"no.such.key", "1"}, {"logs.file.rotate", "weekly"}, {"redaction.hash_key", "fake-short"}} {
+		_, err := Setup(context.Background(), WithoutGlobals(), WithSetting(bad[0], bad[1]))
+		if err == nil || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("WithSetting(%q, %q): err = %v", bad[0], bad[1], err)
+		}
+		if err != nil && strings.Contains(err.Error(), "fake-short") {
+			t.Errorf("error shows a secret: %v", err)
+		}
+	}
+}
+
+// TestRuntimeMetricsDoNotPileUp: each Setup's runtime metrics stop with its
+// Shutdown, so a later Setup reports one series, not one per past Setup.
+func TestRuntimeMetricsDoNotPileUp(t *testing.T) {
+	for i := range 3 {
+		reader := sdkmetric.NewManualReader()
+		tel, err := Setup(context.Background(), WithoutEnvironment(), WithConsole(&bytes.Buffer{}), WithMetricReader(reader))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		points := 0
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if m.Name == "go.goroutine.count" {
+					points += len(m.Data.(metricdata.Sum[int64]).DataPoints)
+				}
+			}
+		}
+		if points != 1 {
+			t.Errorf("Setup #%d: %d go.goroutine.count points, want 1", i+1, points)
+		}
+		if err := tel.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
