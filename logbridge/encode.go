@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -168,12 +169,37 @@ func appendTextMessage(b []byte, s string) []byte {
 // fractional digits (3 or 6): 2026-02-23T10:15:42.123456Z. It writes the
 // digits itself; time.AppendFormat interprets its layout on every call.
 func appendTime(b []byte, t time.Time, digits int) []byte {
+	sec := t.Unix()
+	if c := secondCache.Load(); c != nil && c.sec == sec {
+		b = append(b, c.prefix...)
+	} else {
+		b = appendSecond(b, t, sec)
+	}
+	if digits == 3 {
+		b = appendInt(b, t.Nanosecond()/1e6, 3)
+	} else {
+		b = appendInt(b, t.Nanosecond()/1e3, 6)
+	}
+	return append(b, 'Z')
+}
+
+// secondCache holds "2026-02-23T10:15:42." for the second last formatted:
+// records logged in the same second share it.
+var secondCache atomic.Pointer[formattedSecond]
+
+type formattedSecond struct {
+	sec    int64
+	prefix []byte
+}
+
+func appendSecond(b []byte, t time.Time, sec int64) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
-	hour, min, sec := t.Clock()
 	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, time.RFC3339Nano)
+		year = max(0, min(year, 9999)) // RFC 3339 has four-digit years
 	}
+	hour, min, s := t.Clock()
+	start := len(b)
 	b = appendInt(b, year, 4)
 	b = append(b, '-')
 	b = appendInt(b, int(month), 2)
@@ -184,14 +210,10 @@ func appendTime(b []byte, t time.Time, digits int) []byte {
 	b = append(b, ':')
 	b = appendInt(b, min, 2)
 	b = append(b, ':')
-	b = appendInt(b, sec, 2)
+	b = appendInt(b, s, 2)
 	b = append(b, '.')
-	if digits == 3 {
-		b = appendInt(b, t.Nanosecond()/1e6, 3)
-	} else {
-		b = appendInt(b, t.Nanosecond()/1e3, 6)
-	}
-	return append(b, 'Z')
+	secondCache.Store(&formattedSecond{sec: sec, prefix: append([]byte(nil), b[start:]...)})
+	return b
 }
 
 // appendInt appends n (non-negative) zero-padded to width digits.
