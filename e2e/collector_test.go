@@ -88,9 +88,15 @@ func startCollector(t testing.TB) *collector {
 }
 
 func tryStartCollector(t testing.TB) (*collector, error) {
+	return startCollectorOn(freeAddr(t), freeAddr(t))
+}
+
+// startCollectorOn starts the receiver on the given addresses, for tests
+// whose exporters were pointed there before the collector existed.
+func startCollectorOn(grpcAddr, httpAddr string) (*collector, error) {
 	c := &collector{
-		GRPCAddr: freeAddr(t),
-		HTTPAddr: freeAddr(t),
+		GRPCAddr: grpcAddr,
+		HTTPAddr: httpAddr,
 		Traces:   new(consumertest.TracesSink),
 		Metrics:  new(consumertest.MetricsSink),
 		Logs:     new(consumertest.LogsSink),

@@ -2,10 +2,14 @@ package otelsetup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -224,7 +228,9 @@ type countingSpanExporter struct {
 func (e *countingSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	return e.adm.export(len(spans), func() error { return e.SpanExporter.ExportSpans(ctx, spans) })
+	return e.adm.export(len(spans), func() error {
+		return retry(ctx, func() error { return e.SpanExporter.ExportSpans(ctx, spans) })
+	})
 }
 
 // guardedLogProcessor counts the records its batch processor would drop.
@@ -253,7 +259,9 @@ func (e *countingLogExporter) Export(ctx context.Context, records []sdklog.Recor
 	}
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	return e.adm.export(len(records), func() error { return e.Exporter.Export(ctx, records) })
+	return e.adm.export(len(records), func() error {
+		return retry(ctx, func() error { return e.Exporter.Export(ctx, records) })
+	})
 }
 
 // countingMetricExporter counts failed metric exports (in data points).
@@ -267,7 +275,7 @@ type countingMetricExporter struct {
 func (e *countingMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	err := e.Exporter.Export(ctx, rm)
+	err := retry(ctx, func() error { return e.Exporter.Export(ctx, rm) })
 	if err != nil {
 		n := 0
 		for _, sm := range rm.ScopeMetrics {
@@ -276,4 +284,43 @@ func (e *countingMetricExporter) Export(ctx context.Context, rm *metricdata.Reso
 		e.rep.drop(e.drops, reasonExportFailed, int64(n))
 	}
 	return err
+}
+
+// retry calls export until it succeeds, fails with an error a retry cannot
+// mend, or ctx ends (the export timeout, or Shutdown's deadline), with
+// exponential backoff and jitter. The OTLP exporters retry throttling and
+// 502/503/504 answers themselves, and gRPC an unavailable server; over
+// HTTP they give up at once on a refused or reset connection, which is
+// exactly what a collector that restarts looks like. Those are retried here.
+func retry(ctx context.Context, export func() error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := export()
+		if err == nil || !retryable(err) {
+			return err
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// retryable reports whether err is a connection failure that a later
+// attempt may not meet.
+func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr)
 }
