@@ -9,6 +9,7 @@ import (
 	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -50,7 +51,10 @@ func BenchmarkRecord(b *testing.B) {
 			return slog.New(otelslog.NewHandler("bench", otelslog.WithLoggerProvider(benchProvider(b))))
 		}},
 		{"otelkit", func(b *testing.B) *slog.Logger {
-			return NewHandler(WithConsole(io.Discard), WithOTLP(benchProvider(b))).Logger("bench")
+			// As Setup builds it: an SDK MeterProvider for the record counter.
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+			return NewHandler(WithConsole(io.Discard), WithOTLP(benchProvider(b)), WithMeterProvider(mp)).Logger("bench")
 		}},
 	}
 	for _, impl := range impls {

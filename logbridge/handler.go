@@ -212,7 +212,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 	}
-	return h.emit(ctx, r)
+	return h.emit(ctx, &r)
 }
 
 // emitter is the handler past the level and sampling decisions: what a
@@ -221,7 +221,7 @@ type emitter struct{ h *Handler }
 
 func (e emitter) Enabled(context.Context, slog.Level) bool { return true }
 func (e emitter) Handle(ctx context.Context, r slog.Record) error {
-	return e.h.emit(ctx, r)
+	return e.h.emit(ctx, &r)
 }
 func (e emitter) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return emitter{e.h.WithAttrs(attrs).(*Handler)}
@@ -231,11 +231,14 @@ func (e emitter) WithGroup(name string) slog.Handler {
 }
 
 // emit counts r and sends it to every sink whose own level it meets.
-func (h *Handler) emit(ctx context.Context, r slog.Record) error {
+// It takes r by pointer: a Record is large, and each copy of one costs
+// write barriers while the GC runs.
+func (h *Handler) emit(ctx context.Context, r *slog.Record) error {
 	h.count.add(ctx, r.Level)
-	if h.core.stacks && r.Level >= h.core.stackMin && !hasStack(r) {
-		r = r.Clone()
-		r.AddAttrs(slog.String(StackKey, stack(4)))
+	if h.core.stacks && r.Level >= h.core.stackMin && !hasStack(*r) {
+		c := r.Clone()
+		c.AddAttrs(slog.String(StackKey, stack(4)))
+		r = &c
 	}
 	var errs []error
 	for _, s := range h.sinks {
@@ -251,13 +254,13 @@ func (h *Handler) emit(ctx context.Context, r slog.Record) error {
 
 // safeHandle keeps a panic in a sink (or in a user's LogValuer) from
 // escaping into the caller.
-func safeHandle(h slog.Handler, ctx context.Context, r slog.Record) (err error) {
+func safeHandle(h slog.Handler, ctx context.Context, r *slog.Record) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = errors.New("logbridge: sink panicked while handling a record")
 		}
 	}()
-	return h.Handle(ctx, r)
+	return h.Handle(ctx, *r)
 }
 
 // WithAttrs returns a handler whose records carry attrs.

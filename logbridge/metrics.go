@@ -59,7 +59,9 @@ func (m *handlerMetrics) close() error {
 // counting a record allocates nothing.
 type levelCounts struct {
 	counter metric.Int64Counter
-	opts    [5]metric.AddOption // DEBUG, INFO, WARN, ERROR, CRITICAL
+	// DEBUG, INFO, WARN, ERROR, CRITICAL. Slices made once: passing one
+	// option variadically would allocate a slice on every call.
+	opts [5][]metric.AddOption
 }
 
 func (m *handlerMetrics) counts(logger string) *levelCounts {
@@ -68,8 +70,8 @@ func (m *handlerMetrics) counts(logger string) *levelCounts {
 	}
 	lc := &levelCounts{counter: m.records}
 	for i, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, LevelCritical} {
-		lc.opts[i] = metric.WithAttributeSet(attribute.NewSet(
-			attribute.String("severity", LevelName(l)), attribute.String("logger", logger)))
+		lc.opts[i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(
+			attribute.String("severity", LevelName(l)), attribute.String("logger", logger)))}
 	}
 	return lc
 }
@@ -89,5 +91,5 @@ func (lc *levelCounts) add(ctx context.Context, l slog.Level) {
 	case l >= slog.LevelInfo:
 		i = 1
 	}
-	lc.counter.Add(ctx, 1, lc.opts[i])
+	lc.counter.Add(ctx, 1, lc.opts[i]...)
 }
