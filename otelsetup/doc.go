@@ -34,9 +34,10 @@
 // [WithoutEnvironment] (and the test mode in otelsetuptest) ignores the
 // environment. A bad value makes Setup fail with an error that names the
 // variable, file line or option and the value (secrets are never echoed),
-// after shutting down whatever was already built. Setup logs the effective
-// configuration once at INFO, each value with its source, secrets masked;
-// [Telemetry.Settings] returns the same. docs/configuration.md lists every
+// after shutting down whatever was already built. Setup logs one INFO
+// record at start: the exporters in force and every value not at its
+// default, with its source, secrets masked; [Telemetry.Settings] returns the
+// whole configuration, defaults included. docs/configuration.md lists every
 // setting.
 //
 // # Profiles

@@ -620,20 +620,29 @@ func (c *config) buildSampler() (sdktrace.Sampler, error) {
 	return sdktrace.ParentBased(sdktrace.AlwaysSample()), nil
 }
 
-// logStart writes the start-up record: the effective settings and where
-// each came from, secrets masked.
+// logStart writes the start-up record: the exporters in force, then every
+// setting not at its default with its source, secrets masked. (The whole
+// configuration, defaults included, is [Telemetry.Settings].)
 func (t *Telemetry) logStart() {
-	attrs := make([]any, 0, len(settings)+4)
+	attrs := make([]any, 0, len(settings))
 	for _, s := range t.Settings() {
-		if s.Value == "" || s.Value == "0" && s.Source == SourceDefault {
+		if s.Source == SourceDefault || s.Value == "" {
 			continue
 		}
 		attrs = append(attrs, slog.String(s.Key, s.Value+" ("+string(s.Source)+")"))
 	}
 	c := t.cfg
 	t.handler.Logger("otelkit").Info("telemetry started",
-		slog.String("traces", c.exporterFor(c.tracesExporter, c.tracesEndpoint)),
-		slog.String("metrics", c.exporterFor(c.metricsExporter, c.metricsEndpoint)),
-		slog.String("logs", c.exporterFor(c.logsExporter, c.logsEndpoint)),
+		slog.String("traces", t.describe(c.exporterFor(c.tracesExporter, c.tracesEndpoint), c.tracesEndpoint, "/v1/traces")),
+		slog.String("metrics", t.describe(c.exporterFor(c.metricsExporter, c.metricsEndpoint), c.metricsEndpoint, "/v1/metrics")),
+		slog.String("logs", t.describe(c.exporterFor(c.logsExporter, c.logsEndpoint), c.logsEndpoint, "/v1/logs")),
 		slog.Group("config", attrs...))
+}
+
+// describe names an exporter and, for OTLP, where it sends.
+func (t *Telemetry) describe(exporter, signalEndpoint, path string) string {
+	if exporter != "otlp" {
+		return exporter
+	}
+	return "otlp " + t.cfg.protocol + " " + maskURL(t.cfg.signalURL(signalEndpoint, path))
 }
