@@ -1,0 +1,138 @@
+package deps
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/otelkit/otelkit/logbridge"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ScopeName is the instrumentation scope of the spans and metrics.
+const ScopeName = "github.com/otelkit/otelkit/deps"
+
+// Metric names.
+const (
+	// MetricHTTPDuration is the semantic-convention histogram of HTTP
+	// client requests, in seconds, one point per attempt.
+	MetricHTTPDuration = "http.client.request.duration"
+	// MetricCallDuration is the histogram of [Call] durations, in seconds.
+	MetricCallDuration = "otelkit.dependency.duration"
+)
+
+// Bucket boundaries in seconds, those of the semantic conventions for HTTP
+// durations (and of otelhttp).
+var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+
+// instruments are the tracer and histograms of one configuration.
+type instruments struct {
+	tracer  trace.Tracer
+	httpDur metric.Float64Histogram
+	callDur metric.Float64Histogram
+}
+
+func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) *instruments {
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	in := &instruments{tracer: tp.Tracer(ScopeName)}
+	m := mp.Meter(ScopeName)
+	var err error
+	in.httpDur, err = m.Float64Histogram(MetricHTTPDuration,
+		metric.WithDescription("Duration of HTTP client requests."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	if err != nil {
+		otel.Handle(fmt.Errorf("deps: %s: %w", MetricHTTPDuration, err))
+		in.httpDur = noop.Float64Histogram{}
+	}
+	in.callDur, err = m.Float64Histogram(MetricCallDuration,
+		metric.WithDescription("Duration of calls to dependencies made through deps.Call."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	if err != nil {
+		otel.Handle(fmt.Errorf("deps: %s: %w", MetricCallDuration, err))
+		in.callDur = noop.Float64Histogram{}
+	}
+	return in
+}
+
+// globalInstruments follow the global providers, which delegate to the
+// providers set later, so they are made once.
+var globalInstruments = sync.OnceValue(func() *instruments { return newInstruments(nil, nil) })
+
+// instruments returns the instruments of c. The global ones are shared;
+// others are made per call of Step and Call (the SDKs cache them).
+func (c *config) instruments() *instruments {
+	if c.tp == nil && c.mp == nil {
+		return globalInstruments()
+	}
+	return newInstruments(c.tp, c.mp)
+}
+
+func (c *config) propagator() propagation.TextMapPropagator {
+	if c.prop != nil {
+		return c.prop
+	}
+	return otel.GetTextMapPropagator()
+}
+
+// namedDefault remembers the default logger named LoggerName, for as long
+// as slog.Default() keeps the same logbridge handler.
+type namedDefault struct {
+	base slog.Handler
+	l    *slog.Logger
+}
+
+var lastDefault atomic.Pointer[namedDefault]
+
+// log returns the logger of records.
+func (c *config) log() *slog.Logger {
+	if c.logger != nil {
+		return c.logger
+	}
+	l := slog.Default()
+	h, ok := l.Handler().(*logbridge.Handler)
+	if !ok || h.Name() != "" {
+		return l
+	}
+	if nd := lastDefault.Load(); nd != nil && nd.base == slog.Handler(h) {
+		return nd.l
+	}
+	nd := &namedDefault{base: h, l: slog.New(h.Named(LoggerName))}
+	lastDefault.Store(nd)
+	return nd.l
+}
+
+// handle writes one record to h, which has said it is enabled.
+func handle(ctx context.Context, h slog.Handler, level slog.Level, msg string, attrs []slog.Attr) {
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
+}
+
+// guard reports a panic of the instrumentation path through otel.Handle
+// instead of letting it reach the caller. Use it deferred.
+func guard(what string) {
+	if r := recover(); r != nil {
+		otel.Handle(fmt.Errorf("deps: panic in %s: %v", what, r))
+	}
+}
+
+// millis returns d in milliseconds, rounded to the microsecond, as the
+// duration_ms field of every otelkit record.
+func millis(d time.Duration) float64 {
+	return math.Round(float64(d)/1e3) / 1e3
+}
