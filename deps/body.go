@@ -73,7 +73,7 @@ func (b *callBody) end() {
 	c := b.call
 	if err != nil {
 		c.errType = ErrorType(c.ctx, err)
-		c.errMsg = c.t.cfg.redact.Error(err)
+		c.errMsg = c.t.cfg.policy().Error(err)
 	}
 	c.complete(b.resp, err, end)
 }

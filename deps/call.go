@@ -75,7 +75,7 @@ func finishCall(ctx, cctx context.Context, cfg *config, in *instruments, span tr
 	case panicked:
 		errType, msg, outcome = CategoryPanic, "panic", Failed
 	case err != nil:
-		errType, msg, outcome = ErrorType(ctx, err), cfg.redact.Error(err), Failed
+		errType, msg, outcome = ErrorType(ctx, err), cfg.policy().Error(err), Failed
 		if errType == CategoryCanceled {
 			outcome = Canceled
 		}

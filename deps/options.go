@@ -191,7 +191,9 @@ func WithPropagators(p propagation.TextMapPropagator) Option {
 }
 
 // WithRedaction sets the redaction policy applied to URLs and error
-// messages in records and on spans. nil, the default, means redact.New().
+// messages in records and on spans. nil, the default, means the policy of
+// the logbridge handler behind slog.Default() (the one otelsetup.Setup
+// built from its configuration), else redact.New().
 // Give the same policy as the rest of the process (otelsetup does).
 func WithRedaction(p *redact.Policy) Option {
 	return optionFunc(func(c *config) { c.redact = p })

@@ -61,7 +61,7 @@ func (s *step) end(err error) {
 	outcome := Success
 	if err != nil {
 		errType = ErrorType(s.parent, err)
-		msg = cfg.redact.Error(err)
+		msg = cfg.policy().Error(err)
 		outcome = Degraded
 		if errType == CategoryCanceled {
 			outcome = Canceled

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -97,6 +98,26 @@ type namedDefault struct {
 }
 
 var lastDefault atomic.Pointer[namedDefault]
+
+// defaultPolicy redacts when neither WithRedaction nor slog's default
+// handler names a policy. A Policy is immutable, so sharing one is safe.
+var defaultPolicy = redact.New()
+
+// policy returns the redaction policy: WithRedaction's, else that of the
+// logbridge handler behind slog.Default() (so the policy Setup built from
+// its configuration applies without wiring), else the default policy.
+// Redaction of URLs and errors never turns off.
+func (c *config) policy() *redact.Policy {
+	if c.redact != nil {
+		return c.redact
+	}
+	if h, ok := slog.Default().Handler().(*logbridge.Handler); ok {
+		if p := h.Redaction(); p != nil {
+			return p
+		}
+	}
+	return defaultPolicy
+}
 
 // log returns the logger of records.
 func (c *config) log() *slog.Logger {

@@ -158,7 +158,7 @@ func (t *transport) newCall(req *http.Request, retrying bool) *httpCall {
 		t:         t,
 		req:       req,
 		ctx:       req.Context(),
-		url:       t.cfg.redact.URL(req.URL),
+		url:       t.cfg.policy().URL(req.URL),
 		method:    normalizeMethod(req.Method),
 		rawMethod: req.Method,
 		scheme:    req.URL.Scheme,
@@ -244,7 +244,7 @@ func (c *httpCall) attempt() (*http.Response, error) {
 		if err != nil {
 			c.attemptEnd = time.Now()
 			err = fmt.Errorf("deps: replaying the request body: %w", err)
-			c.errType, c.errMsg = ErrorType(c.ctx, err), t.cfg.redact.Error(err)
+			c.errType, c.errMsg = ErrorType(c.ctx, err), t.cfg.policy().Error(err)
 			return nil, err
 		}
 		out.Body = b
@@ -271,7 +271,7 @@ func (c *httpCall) attempt() (*http.Response, error) {
 	c.errType, c.errMsg = "", ""
 	if err != nil {
 		c.errType = ErrorType(c.ctx, err)
-		c.errMsg = t.cfg.redact.Error(err)
+		c.errMsg = t.cfg.policy().Error(err)
 	}
 	return resp, err
 }

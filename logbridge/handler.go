@@ -160,6 +160,15 @@ func (h *Handler) Named(name string) *Handler {
 // Name returns the logger name of h ("" for the root).
 func (h *Handler) Name() string { return h.name }
 
+// Redaction returns the redaction policy of the handler, nil when
+// redaction is off. Instrumentation that writes outside the handler (span
+// attributes, URLs in HTTP middleware and dependency calls) uses it to
+// redact as the logs do.
+func (h *Handler) Redaction() *redact.Policy { return h.core.redact }
+
+// Sampling returns the per-request sampling policy of the handler, if any.
+func (h *Handler) Sampling() *sampling.Policy { return h.core.sampling }
+
 // Levels returns the level table the handler filters by; changes to it
 // reach every logger of the handler.
 func (h *Handler) Levels() *Levels { return h.core.levels }
