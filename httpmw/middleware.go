@@ -37,6 +37,10 @@ const (
 //     so they carry its trace and span IDs;
 //  4. h.
 //
+// Call New after otelsetup.Setup: options it is not given (redaction,
+// sampling, trusted proxies) come from the handler Setup installs as slog's
+// default, so one configuration governs the whole service.
+//
 // The returned handler is safe for concurrent use. New never modifies h.
 func New(h http.Handler, opts ...Option) http.Handler {
 	cfg := newConfig(opts)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelkit/otelkit/logbridge"
 	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -59,6 +60,7 @@ type config struct {
 	skip          map[string]string // path -> noisy-record key
 	responseTime  bool
 	hashUser      bool
+	fwdHeaderSet  bool
 }
 
 func newConfig(opts []Option) *config {
@@ -74,6 +76,7 @@ func newConfig(opts []Option) *config {
 		}
 	}
 	c.idHeader = http.CanonicalHeaderKey(c.idHeader)
+	c.defaultsFromHandler()
 	if c.redact == nil {
 		c.redact = redact.New()
 	}
@@ -81,6 +84,30 @@ func newConfig(opts []Option) *config {
 		c.statusLevel = DefaultStatusLevel
 	}
 	return c
+}
+
+// defaultsFromHandler fills what the options left out from the logbridge
+// handler installed as slog's default (otelsetup.Setup installs one): its
+// redaction and sampling policies, and the sampling policy's trusted
+// proxies and forwarding header, so client addresses, debug trust and
+// redaction agree across the service without wiring.
+func (c *config) defaultsFromHandler() {
+	h, ok := slog.Default().Handler().(*logbridge.Handler)
+	if !ok {
+		return
+	}
+	if c.redact == nil {
+		c.redact = h.Redaction()
+	}
+	if c.sampling == nil {
+		c.sampling = h.Sampling()
+	}
+	if len(c.proxies) == 0 && c.sampling != nil {
+		c.proxies = c.sampling.TrustedProxies()
+		if !c.fwdHeaderSet {
+			c.fwdHeader = c.sampling.ForwardedHeader()
+		}
+	}
 }
 
 // log returns the logger for request records: the configured one, else
@@ -165,22 +192,26 @@ func WithTrustedProxies(cidrs ...string) Option {
 func WithForwardedHeader(name string) Option {
 	return optionFunc(func(c *config) {
 		if name = strings.TrimSpace(name); name != "" {
-			c.fwdHeader = http.CanonicalHeaderKey(name)
+			c.fwdHeader, c.fwdHeaderSet = http.CanonicalHeaderKey(name), true
 		}
 	})
 }
 
 // WithSampling sets the per-request sampling policy: trusted debug headers,
 // ratio sampling and tail buffers (see package sampling). Give the log
-// handler the same policy (logbridge.WithSampling). A nil policy, the
-// default, turns sampling off.
+// handler the same policy (logbridge.WithSampling). Without this option,
+// New takes the policy of the logbridge handler installed as slog's default
+// (otelsetup.Setup installs one), and its trusted proxies unless
+// WithTrustedProxies is given; with neither, sampling is off.
 func WithSampling(p *sampling.Policy) Option {
 	return optionFunc(func(c *config) { c.sampling = p })
 }
 
 // WithRedaction sets the redaction policy applied to what the middleware
 // logs and puts on spans: paths, queries, headers, user agents, panic values
-// and error strings. nil, the default, means redact.New().
+// and error strings. Without this option, New takes the policy of the
+// logbridge handler installed as slog's default (as otelsetup.Setup builds
+// it from its configuration), else redact.New().
 func WithRedaction(p *redact.Policy) Option {
 	return optionFunc(func(c *config) { c.redact = p })
 }

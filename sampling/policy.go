@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 )
@@ -45,6 +46,24 @@ func New(opts ...Option) (*Policy, error) {
 	p.meters.mp = cfg.meterProvider
 	p.noisy.seed = maphash.MakeSeed()
 	return p, nil
+}
+
+// TrustedProxies returns a copy of the proxies whose forwarding header the
+// policy believes, so HTTP middleware can derive client addresses the same
+// way.
+func (p *Policy) TrustedProxies() []netip.Prefix {
+	if p == nil {
+		return nil
+	}
+	return append([]netip.Prefix(nil), p.cfg.proxies...)
+}
+
+// ForwardedHeader returns the forwarding header the trusted proxies set.
+func (p *Policy) ForwardedHeader() string {
+	if p == nil {
+		return "X-Forwarded-For"
+	}
+	return p.cfg.forwardHeader
 }
 
 // Header returns the canonical name of the debug header.
