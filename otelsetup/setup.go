@@ -208,8 +208,9 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 	abort := newAbortable()
 	t.aborts = append(t.aborts, abort)
 	switch {
-	case len(c.metricReaders) > 0 && c.metricsExporter == "":
-		// Readers given in code replace the default exporter.
+	case len(c.metricReaders) > 0 && c.metricsExporter == "" && name == "console":
+		// Readers given in code replace the console default; a configured
+		// exporter (an endpoint, OTEL_METRICS_EXPORTER) still runs beside them.
 	case name == "none":
 	case name == "prometheus":
 		reg := prometheus.NewRegistry()
