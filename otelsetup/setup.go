@@ -633,10 +633,26 @@ func (t *Telemetry) logStart() {
 		attrs = append(attrs, slog.String(s.Key, s.Value+" ("+string(s.Source)+")"))
 	}
 	c := t.cfg
+	traces := t.describe(c.exporterFor(c.tracesExporter, c.tracesEndpoint), c.tracesEndpoint, "/v1/traces")
+	if c.spanExporter != nil {
+		traces = "exporter given in code"
+	}
+	metrics := t.describe(c.exporterFor(c.metricsExporter, c.metricsEndpoint), c.metricsEndpoint, "/v1/metrics")
+	if len(c.metricReaders) > 0 {
+		if c.metricsExporter == "" && metrics == "console" {
+			metrics = "readers given in code"
+		} else {
+			metrics += " and readers given in code"
+		}
+	}
+	logs := t.describe(c.exporterFor(c.logsExporter, c.logsEndpoint), c.logsEndpoint, "/v1/logs")
+	if c.logExporter != nil {
+		logs = "console and an exporter given in code"
+	} else if logs == "console" || logs == "none" {
+		logs = "console only"
+	}
 	t.handler.Logger("otelkit").Info("telemetry started",
-		slog.String("traces", t.describe(c.exporterFor(c.tracesExporter, c.tracesEndpoint), c.tracesEndpoint, "/v1/traces")),
-		slog.String("metrics", t.describe(c.exporterFor(c.metricsExporter, c.metricsEndpoint), c.metricsEndpoint, "/v1/metrics")),
-		slog.String("logs", t.describe(c.exporterFor(c.logsExporter, c.logsEndpoint), c.logsEndpoint, "/v1/logs")),
+		slog.String("traces", traces), slog.String("metrics", metrics), slog.String("logs", logs),
 		slog.Group("config", attrs...))
 }
 

@@ -1,126 +1,59 @@
-// Command orders is a small orders service instrumented with otelkit.
+// Command orders is an orders service and the inventory service it calls,
+// instrumented with otelkit: one Setup per service, httpmw on every route,
+// a deps client between them (one trace spans both services), steps, a
+// simulated database call, user IDs after a token check, redaction and
+// per-request debug.
 //
-//	go run ./examples/orders demo   # serve a few requests to itself, print the logs, exit
-//	go run ./examples/orders        # serve on :8080 until interrupted
+//	go run ./examples/orders demo       # both services on loopback, a scripted mix of requests, a summary; exits 0
+//	go run ./examples/orders serve      # the orders service on $ADDR (default :8080), calling $INVENTORY_URL
+//	go run ./examples/orders inventory  # the inventory service on $ADDR (default :8081)
+//	go run ./examples/orders load       # a bounded load against $ORDERS_URL (the compose stack's load generator)
 //
-// With no OTLP endpoint configured, logs, spans and metrics go to the
-// console; set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector.
+// With no OTLP endpoint configured, logs go to the console; set
+// OTEL_EXPORTER_OTLP_ENDPOINT to send all telemetry to a collector.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
-
-	"github.com/otelkit/otelkit/otelsetup"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	cmd := "demo"
+	if len(os.Args) > 1 {
+		cmd = os.Args[1]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd {
+	case "demo":
+		err = runDemo(ctx)
+	case "serve":
+		err = runService(ctx, "orders", env("ADDR", ":8080"), func(s *services) error {
+			s.inventoryURL = env("INVENTORY_URL", "http://localhost:8081")
+			return nil
+		})
+	case "inventory":
+		err = runService(ctx, "inventory", env("ADDR", ":8081"), nil)
+	case "load":
+		err = runLoad(ctx, env("ORDERS_URL", "http://localhost:8080"))
+	default:
+		err = errors.New("usage: orders [demo|serve|inventory|load]")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "orders:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) (err error) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	demo := len(args) > 0 && args[0] == "demo"
-	opts := []otelsetup.Option{otelsetup.WithServiceName("orders"), otelsetup.WithServiceVersion("0.1.0")}
-	if demo {
-		// Readable output for a person at a terminal; the environment
-		// (LOG_FORMAT, OTEL_*) still overrides these.
-		opts = append(opts, otelsetup.WithProfile(otelsetup.ProfileDevelopment))
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
 	}
-	tel, err := otelsetup.Setup(ctx, opts...)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err = errors.Join(err, tel.Shutdown(shutdownCtx))
-	}()
-
-	addr := ":8080"
-	if demo {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: newHandler(), ReadHeaderTimeout: 5 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	slog.InfoContext(ctx, "orders listening", "addr", ln.Addr().String())
-
-	if demo {
-		err = drive(ctx, "http://"+ln.Addr().String())
-	} else {
-		<-ctx.Done()
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = errors.Join(err, srv.Shutdown(shutdownCtx))
-	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	return err
-}
-
-func newHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		id := r.PathValue("id")
-		slog.InfoContext(ctx, "fetching order", "order_id", id)
-		if id == "missing" {
-			slog.WarnContext(ctx, "order not found", "order_id", id)
-			http.Error(w, "not found", http.StatusNotFound)
-			return
-		}
-		slog.DebugContext(ctx, "order loaded from cache", "order_id", id, "items", 3)
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":%q,"status":"shipped"}`+"\n", id)
-	})
-	// The route pattern names the span and the http.route attribute, so
-	// /orders/{id} stays one series.
-	return otelhttp.NewHandler(mux, "orders",
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-			if r.Pattern != "" {
-				return r.Pattern
-			}
-			return r.Method
-		}))
-}
-
-// drive sends the demo's requests to the service and logs each result.
-func drive(ctx context.Context, base string) error {
-	client := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport), Timeout: 5 * time.Second}
-	log := slog.Default().With("component", "demo")
-	for _, path := range []string{"/orders/o-1001", "/orders/o-1002", "/orders/missing"} {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return fmt.Errorf("GET %s: %w", path, err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		log.InfoContext(ctx, "demo request done", "path", path, "status", resp.StatusCode)
-	}
-	return nil
+	return def
 }
