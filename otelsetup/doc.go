@@ -53,7 +53,7 @@
 // collector never blocks the caller and never grows memory without bound.
 // What does not fit, or fails to export, is counted in the
 // otelkit.telemetry.dropped metric (by signal and reason) and reported on
-// stderr at most once per interval. The log queue defaults to 20,480
+// stderr at most once per interval for each signal. The log queue defaults to 20,480
 // records, so a burst logged just before a clean exit is delivered.
 //
 // # Shutdown

@@ -34,6 +34,7 @@ type dropCounter struct {
 	signal   string
 	counts   [3]atomic.Int64 // by index in reasons
 	reported [3]atomic.Int64 // totals already reported on stderr
+	last     atomic.Int64    // unix nanoseconds of the signal's last report
 }
 
 func reasonIndex(reason string) int {
@@ -46,13 +47,14 @@ func reasonIndex(reason string) int {
 }
 
 // dropReporter owns the drop counters of the three signals. It reports on
-// stderr at most once per interval, from the goroutine that dropped
-// something (no goroutine of its own), plus once at shutdown, and exposes
-// the totals as the otelkit.telemetry.dropped metric.
+// stderr at most once per interval for each signal (and once for export
+// errors), from the goroutine that dropped something (no goroutine of its
+// own), plus once at shutdown, and exposes the totals as the
+// otelkit.telemetry.dropped metric.
 type dropReporter struct {
 	w        io.Writer
 	interval time.Duration
-	last     atomic.Int64 // unix nanoseconds of the last report
+	last     atomic.Int64 // unix nanoseconds of the last export-error report
 	mu       sync.Mutex   // serialises reports
 	signals  []*dropCounter
 	errs     atomic.Int64 // export errors reported through otel.Handle
@@ -60,9 +62,7 @@ type dropReporter struct {
 }
 
 func newDropReporter(w io.Writer, interval time.Duration) *dropReporter {
-	r := &dropReporter{w: w, interval: interval}
-	r.last.Store(0)
-	return r
+	return &dropReporter{w: w, interval: interval}
 }
 
 func (r *dropReporter) counter(signal string) *dropCounter {
@@ -76,7 +76,19 @@ func (r *dropReporter) drop(c *dropCounter, reason string, n int64) {
 		return
 	}
 	c.counts[reasonIndex(reason)].Add(n)
-	r.maybeReport()
+	if due(&c.last, r.interval) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.reportSignal(c)
+	}
+}
+
+// due reports whether an interval has passed since *last, and if so claims
+// the report by moving *last to now.
+func due(last *atomic.Int64, interval time.Duration) bool {
+	now := time.Now().UnixNano()
+	l := last.Load()
+	return now-l >= int64(interval) && last.CompareAndSwap(l, now)
 }
 
 // handleError is the OpenTelemetry error handler while Setup owns the
@@ -85,30 +97,36 @@ func (r *dropReporter) drop(c *dropCounter, reason string, n int64) {
 func (r *dropReporter) handleError(err error) {
 	r.errs.Add(1)
 	r.lastErr.Store(err.Error())
-	r.maybeReport()
-}
-
-func (r *dropReporter) maybeReport() {
-	now := time.Now().UnixNano()
-	last := r.last.Load()
-	if now-last < int64(r.interval) || !r.last.CompareAndSwap(last, now) {
-		return
+	if due(&r.last, r.interval) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.reportErrors()
 	}
-	r.report()
 }
 
-// report writes what was lost since the last report, if anything.
+// report writes what was lost since the last report, if anything: all
+// signals, as at shutdown.
 func (r *dropReporter) report() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range r.signals {
-		for i, reason := range reasons {
-			total := c.counts[i].Load()
-			if d := total - c.reported[i].Swap(total); d > 0 {
-				fmt.Fprintf(r.w, "otelkit: dropped %d %s (%s; %d in all)\n", d, c.signal, reasonText[reason], total)
-			}
+		r.reportSignal(c)
+	}
+	r.reportErrors()
+}
+
+// reportSignal writes what c lost since its last report; r.mu is held.
+func (r *dropReporter) reportSignal(c *dropCounter) {
+	for i, reason := range reasons {
+		total := c.counts[i].Load()
+		if d := total - c.reported[i].Swap(total); d > 0 {
+			fmt.Fprintf(r.w, "otelkit: dropped %d %s (%s; %d in all)\n", d, c.signal, reasonText[reason], total)
 		}
 	}
+}
+
+// reportErrors writes the export errors since the last report; r.mu is held.
+func (r *dropReporter) reportErrors() {
 	if n := r.errs.Swap(0); n > 0 {
 		last, _ := r.lastErr.Load().(string)
 		fmt.Fprintf(r.w, "otelkit: %d telemetry export error(s), last: %s\n", n, last)
