@@ -23,7 +23,6 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.6
-	gopkg.in/natefinch/lumberjack.v2 v2.2.1
 )
 
 require (

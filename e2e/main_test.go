@@ -21,7 +21,5 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	// lumberjack v2.2.1 gives each file logger a goroutine for compression
-	// and cleanup and no way to stop it (docs/ARCHITECTURE.md, logbridge).
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun"))
+	goleak.VerifyTestMain(m)
 }

@@ -1,10 +1,16 @@
 package logbridge
 
 import (
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
-
-	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 // Rotation is a time-based rotation schedule for a file sink.
@@ -26,64 +32,272 @@ type FileOptions struct {
 	Compress   bool     // gzip rotated files
 	Rotate     Rotation // time-based rotation as well as size
 
-	// Now is the clock for time-based rotation; nil means time.Now. It
+	// Now is the clock for rotation and retention; nil means time.Now. It
 	// exists for tests.
 	Now func() time.Time
 }
 
-// WithFile writes records to the file at path, rotated by size with
-// lumberjack (which also keeps backups by count and age and compresses
-// them) and, if fo.Rotate says so, at every hour or midnight. The
-// directory is created if needed; if the file cannot be written, records
-// still reach the other sinks and the failure is reported on the error
-// output, at most once per interval.
+// WithFile writes records to the file at path, rotated when it would grow
+// past MaxSizeMB and, if fo.Rotate says so, at every hour or midnight. A
+// rotated file is renamed with its rotation time (app-2026-02-23T10-15-42.123.log),
+// then, on a goroutine of the sink's own that Close stops, gzipped and
+// deleted when more than MaxBackups are kept or it is older than
+// MaxAgeDays. The directory is created if needed (0750) and files are
+// created readable by their owner only (0600), since logs may carry
+// personal data. If the file cannot be written, records still reach the
+// other sinks and the failure is reported on the error output, at most once
+// per interval.
 func WithFile(path string, fo FileOptions, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
-		lj := &lumberjack.Logger{
-			Filename:   path,
-			MaxSize:    fo.MaxSizeMB,
-			MaxBackups: fo.MaxBackups,
-			MaxAge:     fo.MaxAgeDays,
-			Compress:   fo.Compress,
-		}
 		s := newSink(sinkWriter, "file:"+path, opts)
-		rf := &rotatingFile{lj: lj, every: fo.Rotate, now: fo.Now}
-		if rf.now == nil {
-			rf.now = time.Now
-		}
-		s.w, s.closer = rf, lj
+		rf := newRotatingFile(path, fo)
+		s.w, s.closer = rf, rf
 		c.sinks = append(c.sinks, s)
 	})
 }
 
-// rotatingFile adds time-based rotation to lumberjack, which rotates by
-// size only.
+// rotatingFile is a size- and time-rotated log file with retention and
+// compression. (We used lumberjack before; its cleanup goroutine cannot be
+// stopped, so every file sink leaked one.)
 type rotatingFile struct {
-	lj    *lumberjack.Logger
-	every Rotation
-	now   func() time.Time
+	path       string
+	maxSize    int64
+	maxBackups int
+	maxAge     time.Duration
+	compress   bool
+	every      Rotation
+	now        func() time.Time
 
-	mu   sync.Mutex
-	next time.Time // next time boundary; zero until the first write
+	mu     sync.Mutex
+	f      *os.File
+	size   int64
+	next   time.Time // next time boundary; zero until the file is opened
+	closed bool
+
+	millOnce sync.Once
+	millCh   chan struct{} // wakes the mill; closed by Close
+	millDone chan struct{}
 }
 
-func (f *rotatingFile) Write(p []byte) (int, error) {
-	if f.every != RotateNever {
-		f.mu.Lock()
-		now := f.now().UTC()
-		switch {
-		case f.next.IsZero():
-			f.next = boundary(now, f.every)
-		case !now.Before(f.next):
-			f.next = boundary(now, f.every)
-			if err := f.lj.Rotate(); err != nil {
-				f.mu.Unlock()
-				return 0, err
-			}
-		}
-		f.mu.Unlock()
+var errFileClosed = errors.New("logbridge: file sink closed")
+
+func newRotatingFile(path string, fo FileOptions) *rotatingFile {
+	f := &rotatingFile{
+		path:       path,
+		maxSize:    int64(fo.MaxSizeMB) << 20,
+		maxBackups: fo.MaxBackups,
+		maxAge:     time.Duration(fo.MaxAgeDays) * 24 * time.Hour,
+		compress:   fo.Compress,
+		every:      fo.Rotate,
+		now:        fo.Now,
+		millCh:     make(chan struct{}, 1),
+		millDone:   make(chan struct{}),
 	}
-	return f.lj.Write(p)
+	if f.maxSize <= 0 {
+		f.maxSize = 100 << 20
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	return f
+}
+
+// Write appends p, rotating first when p would not fit or a time boundary
+// has passed. Each call is one record, so a record never spans two files.
+func (f *rotatingFile) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, errFileClosed
+	}
+	now := f.now()
+	if f.f == nil {
+		if err := f.open(now); err != nil {
+			return 0, err
+		}
+	}
+	due := f.every != RotateNever && !now.Before(f.next)
+	if f.size > 0 && (due || f.size+int64(len(p)) > f.maxSize) {
+		if err := f.rotate(now); err != nil {
+			return 0, err
+		}
+	}
+	n, err := f.f.Write(p)
+	f.size += int64(n)
+	return n, err
+}
+
+// open opens the current file for appending, creating it and its directory.
+func (f *rotatingFile) open(now time.Time) error {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o750); err != nil {
+		return err
+	}
+	file, err := os.OpenFile(f.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	fi, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return err
+	}
+	f.f, f.size = file, fi.Size()
+	if f.every != RotateNever {
+		f.next = boundary(now.UTC(), f.every)
+	}
+	return nil
+}
+
+// rotate renames the current file with the rotation time and starts a new
+// one; the mill then compresses and prunes backups.
+func (f *rotatingFile) rotate(now time.Time) error {
+	if err := f.f.Close(); err != nil {
+		return err
+	}
+	f.f = nil
+	if err := os.Rename(f.path, f.backupName(now)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := f.open(now); err != nil {
+		return err
+	}
+	f.millOnce.Do(func() { go f.mill() })
+	select {
+	case f.millCh <- struct{}{}:
+	default: // a pass is already due
+	}
+	return nil
+}
+
+const backupTimeFormat = "2006-01-02T15-04-05.000"
+
+func (f *rotatingFile) backupName(t time.Time) string {
+	dir, base := filepath.Split(f.path)
+	ext := filepath.Ext(base)
+	name := fmt.Sprintf("%s-%s%s", strings.TrimSuffix(base, ext), t.UTC().Format(backupTimeFormat), ext)
+	// Two rotations in one millisecond must not overwrite each other.
+	for i := 1; ; i++ {
+		p := filepath.Join(dir, name)
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+			return p
+		}
+		name = fmt.Sprintf("%s-%s.%d%s", strings.TrimSuffix(base, ext), t.UTC().Format(backupTimeFormat), i, ext)
+	}
+}
+
+// mill compresses and prunes backups after each rotation, off the logging
+// path, until Close.
+func (f *rotatingFile) mill() {
+	defer close(f.millDone)
+	for range f.millCh {
+		f.prune()
+	}
+}
+
+type backup struct {
+	path string
+	t    time.Time
+}
+
+// backups lists the rotated files of f, newest first.
+func (f *rotatingFile) backups() []backup {
+	dir, base := filepath.Split(f.path)
+	if dir == "" {
+		dir = "."
+	}
+	ext := filepath.Ext(base)
+	prefix := strings.TrimSuffix(base, ext) + "-"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []backup
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		stamp := strings.TrimPrefix(name, prefix) // TIME[.N]EXT[.gz]
+		if len(stamp) < len(backupTimeFormat) {
+			continue
+		}
+		t, err := time.Parse(backupTimeFormat, stamp[:len(backupTimeFormat)])
+		if err != nil {
+			continue
+		}
+		out = append(out, backup{path: filepath.Join(dir, name), t: t})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].t.After(out[j].t) })
+	return out
+}
+
+// prune is one pass: delete what retention no longer keeps, gzip the rest.
+func (f *rotatingFile) prune() {
+	cutoff := time.Time{}
+	if f.maxAge > 0 {
+		cutoff = f.now().Add(-f.maxAge)
+	}
+	for i, b := range f.backups() {
+		if (f.maxBackups > 0 && i >= f.maxBackups) || (!cutoff.IsZero() && b.t.Before(cutoff)) {
+			_ = os.Remove(b.path)
+			continue
+		}
+		if f.compress && !strings.HasSuffix(b.path, ".gz") {
+			_ = gzipFile(b.path)
+		}
+	}
+}
+
+// gzipFile replaces path by path.gz.
+func gzipFile(path string) (err error) {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(path+".gz", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(path + ".gz")
+		}
+	}()
+	zw := gzip.NewWriter(out)
+	if _, err = io.Copy(zw, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err = zw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	if err = out.Close(); err != nil {
+		return err
+	}
+	return os.Remove(path)
+}
+
+// Close closes the file and waits for the mill to finish its pending pass.
+// Writes after Close fail (and are counted by the sink).
+func (f *rotatingFile) Close() error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil
+	}
+	f.closed = true
+	var err error
+	if f.f != nil {
+		err = f.f.Close()
+		f.f = nil
+	}
+	f.mu.Unlock()
+	close(f.millCh)
+	f.millOnce.Do(func() { close(f.millDone) }) // the mill never started
+	<-f.millDone
+	return err
 }
 
 // boundary returns the first time after now at which r rotates.

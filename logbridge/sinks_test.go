@@ -23,11 +23,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-// lumberjack v2.2.1 starts one goroutine per file logger for compression
-// and cleanup and has no way to stop it (docs/ARCHITECTURE.md).
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("gopkg.in/natefinch/lumberjack%2ev2.(*Logger).millRun"))
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // readLines reads every line of every file in dir, gunzipping rotated ones.
 func readLines(t *testing.T, dir string) []string {
@@ -286,8 +282,8 @@ func TestTimeRotationAndRetention(t *testing.T) {
 	}
 	log.Info("last")
 	h.Close()
-	// Backups are kept by count (2) and gzipped; compression and removal
-	// run in lumberjack's background goroutine, so wait for them briefly.
+	// Backups are kept by count (2) and gzipped; Close waited for the
+	// pass that compresses and prunes them.
 	deadline := time.Now().Add(5 * time.Second)
 	var names []string
 	for time.Now().Before(deadline) {
