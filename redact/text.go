@@ -51,6 +51,9 @@ func (p *Policy) text(s string) (out string, changed bool) {
 	if p.hasPattern {
 		spans = p.patternSpans(s, spans)
 	}
+	if len(spans) > 0 && strings.Contains(s, hashPrefix) {
+		spans = outsideHashTokens(s, spans)
+	}
 	if len(spans) == 0 {
 		return s, false
 	}
@@ -279,4 +282,43 @@ func protected(s string, sp span) bool {
 		}
 	}
 	return false
+}
+
+// outsideHashTokens drops the spans that start inside a hash token ("hmac:"
+// and 16 hex digits) in s: a token is already the output of a redaction,
+// and its hex digits must not start a match of their own (an email local
+// part, an IPv6 group), or redacting twice would differ from redacting
+// once. A span that starts before a token (a Bearer credential, say) is
+// kept: its rule decides, and it must not let a planted token shield what
+// follows.
+func outsideHashTokens(s string, spans []span) []span {
+	var tokens [][2]int
+	for i := 0; ; {
+		j := strings.Index(s[i:], hashPrefix)
+		if j < 0 {
+			break
+		}
+		start, end := i+j, i+j+len(hashPrefix)+hashHexDigits
+		if end <= len(s) && isHashToken(s[start:end]) {
+			tokens = append(tokens, [2]int{start, end})
+		}
+		i = i + j + len(hashPrefix)
+	}
+	if len(tokens) == 0 {
+		return spans
+	}
+	kept := spans[:0]
+	for _, sp := range spans {
+		touches := false
+		for _, t := range tokens {
+			if sp.start >= t[0] && sp.start < t[1] {
+				touches = true
+				break
+			}
+		}
+		if !touches {
+			kept = append(kept, sp)
+		}
+	}
+	return kept
 }
