@@ -293,7 +293,7 @@ func appendJSONAny(b []byte, x any) []byte {
 // Empty groups and empty attributes are skipped, as slog.Handler requires.
 func appendJSONAttr(b []byte, a slog.Attr, first bool, depth int) ([]byte, bool) {
 	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
+	if isEmptyAttr(a) {
 		return b, first
 	}
 	if a.Value.Kind() == slog.KindGroup {
@@ -319,10 +319,16 @@ func appendJSONAttr(b []byte, a slog.Attr, first bool, depth int) ([]byte, bool)
 
 const maxDepth = 32
 
+// isEmptyAttr reports whether a is the zero Attr, which handlers ignore.
+// (Attr.Equal compares values in general and costs more.)
+func isEmptyAttr(a slog.Attr) bool {
+	return a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil
+}
+
 // appendTextAttr appends " key=value" with group prefixes as dotted keys.
 func appendTextAttr(b []byte, prefix string, a slog.Attr, depth int) []byte {
 	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
+	if isEmptyAttr(a) {
 		return b
 	}
 	if a.Value.Kind() == slog.KindGroup {

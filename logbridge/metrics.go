@@ -3,6 +3,8 @@ package logbridge
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -10,23 +12,29 @@ import (
 )
 
 // handlerMetrics owns the handler's own instruments:
-// otelkit.log.records{severity,logger} and otelkit.log.dropped{sink}.
+// otelkit.log.records{severity,logger} and otelkit.log.dropped{sink}. Both
+// are observable counters over atomic totals, so counting a record costs an
+// atomic add, not a trip through the metric SDK.
 type handlerMetrics struct {
-	records metric.Int64Counter
-	reg     metric.Registration
+	reg metric.Registration
+
+	mu      sync.Mutex
+	loggers map[string]*levelCounts
 }
 
+var severityNames = [5]string{"DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"}
+
 func newHandlerMetrics(mp metric.MeterProvider, sinks []*sinkState) *handlerMetrics {
+	hm := &handlerMetrics{loggers: make(map[string]*levelCounts)}
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter("github.com/otelkit/otelkit/logbridge")
-	hm := &handlerMetrics{}
-	var err error
-	hm.records, err = m.Int64Counter("otelkit.log.records",
+	records, err := m.Int64ObservableCounter("otelkit.log.records",
 		metric.WithDescription("Log records handled, by severity and logger."), metric.WithUnit("{record}"))
 	if err != nil {
 		otel.Handle(err)
+		return hm
 	}
 	dropped, err := m.Int64ObservableCounter("otelkit.log.dropped",
 		metric.WithDescription("Log records a sink dropped (queue full) or failed to write, by sink and reason."),
@@ -36,12 +44,21 @@ func newHandlerMetrics(mp metric.MeterProvider, sinks []*sinkState) *handlerMetr
 		return hm
 	}
 	hm.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		hm.mu.Lock()
+		for name, lc := range hm.loggers {
+			for i, sev := range severityNames {
+				if n := lc.n[i].Load(); n > 0 {
+					o.ObserveInt64(records, n, metric.WithAttributes(attribute.String("severity", sev), attribute.String("logger", name)))
+				}
+			}
+		}
+		hm.mu.Unlock()
 		for _, s := range sinks {
 			o.ObserveInt64(dropped, s.health.dropped.Load(), metric.WithAttributes(attribute.String("sink", s.cfg.name), attribute.String("reason", "queue_full")))
 			o.ObserveInt64(dropped, s.health.failed.Load(), metric.WithAttributes(attribute.String("sink", s.cfg.name), attribute.String("reason", "write_failed")))
 		}
 		return nil
-	}, dropped)
+	}, records, dropped)
 	if err != nil {
 		otel.Handle(err)
 	}
@@ -55,31 +72,24 @@ func (m *handlerMetrics) close() error {
 	return m.reg.Unregister()
 }
 
-// levelCounts holds the precomputed attribute sets of one logger, so
-// counting a record allocates nothing.
+// levelCounts counts one logger's records by severity.
 type levelCounts struct {
-	counter metric.Int64Counter
-	// DEBUG, INFO, WARN, ERROR, CRITICAL. Slices made once: passing one
-	// option variadically would allocate a slice on every call.
-	opts [5][]metric.AddOption
+	n [5]atomic.Int64 // DEBUG, INFO, WARN, ERROR, CRITICAL
 }
 
+// counts returns the counters of a logger, shared by all its handlers.
 func (m *handlerMetrics) counts(logger string) *levelCounts {
-	if m.records == nil {
-		return nil
-	}
-	lc := &levelCounts{counter: m.records}
-	for i, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, LevelCritical} {
-		lc.opts[i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(
-			attribute.String("severity", LevelName(l)), attribute.String("logger", logger)))}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lc, ok := m.loggers[logger]
+	if !ok {
+		lc = &levelCounts{}
+		m.loggers[logger] = lc
 	}
 	return lc
 }
 
-func (lc *levelCounts) add(ctx context.Context, l slog.Level) {
-	if lc == nil {
-		return
-	}
+func (lc *levelCounts) add(_ context.Context, l slog.Level) {
 	i := 0
 	switch {
 	case l >= LevelCritical:
@@ -91,5 +101,5 @@ func (lc *levelCounts) add(ctx context.Context, l slog.Level) {
 	case l >= slog.LevelInfo:
 		i = 1
 	}
-	lc.counter.Add(ctx, 1, lc.opts[i]...)
+	lc.n[i].Add(1)
 }

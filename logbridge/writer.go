@@ -140,7 +140,7 @@ func (h *writerHandler) openGroups(b []byte) []byte {
 func countAttrs(attrs []slog.Attr) int {
 	n := 0
 	for _, a := range attrs {
-		if !a.Equal(slog.Attr{}) {
+		if !isEmptyAttr(a) {
 			n++
 		}
 	}
