@@ -107,31 +107,41 @@ func contains(prefixes []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// clientAddr returns the caller address. Forwarding headers are read only
-// when the direct peer is a trusted proxy, walking from the nearest hop
-// outwards and stopping at the first address that is not a trusted proxy.
+// clientAddr returns the caller address (see [ClientAddr]).
 func (p *Policy) clientAddr(r *http.Request) netip.Addr {
+	a, _ := ClientAddr(r, p.cfg.proxies, p.cfg.forwardHeader)
+	return a
+}
+
+// ClientAddr returns the client address of r and whether the direct peer
+// (r.RemoteAddr) is one of trustedProxies. The address is the peer's unless
+// the peer is a trusted proxy; then forwardedHeader ("X-Forwarded-For",
+// "Forwarded" for RFC 7239, or another comma-separated list) is read from
+// the nearest hop outwards, and the first address that is not itself a
+// trusted proxy is the client. An unreadable hop yields the invalid
+// address: the client is unknown rather than forged. It is the one rule for
+// client addresses that the debug-header trust check and httpmw share.
+func ClientAddr(r *http.Request, trustedProxies []netip.Prefix, forwardedHeader string) (client netip.Addr, fromProxy bool) {
 	peer := parseHost(r.RemoteAddr)
-	if !peer.IsValid() || len(p.cfg.proxies) == 0 || !contains(p.cfg.proxies, peer) {
-		return peer
+	if !peer.IsValid() || len(trustedProxies) == 0 || !contains(trustedProxies, peer) {
+		return peer, false
 	}
-	hops := forwardedHops(r.Header, p.cfg.forwardHeader)
+	hops := forwardedHops(r.Header, http.CanonicalHeaderKey(forwardedHeader))
 	if hops == nil {
-		return peer
+		return peer, true
 	}
-	client := peer
+	client = peer
 	for i := len(hops) - 1; i >= 0; i-- {
 		a := parseHost(hops[i])
 		if !a.IsValid() {
-			// An unreadable hop hides the real client: trust nobody.
-			return netip.Addr{}
+			return netip.Addr{}, true
 		}
 		client = a
-		if !contains(p.cfg.proxies, a) {
-			return a
+		if !contains(trustedProxies, a) {
+			return a, true
 		}
 	}
-	return client
+	return client, true
 }
 
 // maxHops bounds the work done on forwarding headers.
