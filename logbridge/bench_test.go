@@ -19,10 +19,10 @@ func (discardExporter) Export(context.Context, []sdklog.Record) error { return n
 func (discardExporter) Shutdown(context.Context) error                { return nil }
 func (discardExporter) ForceFlush(context.Context) error              { return nil }
 
-func benchProvider(b *testing.B) *sdklog.LoggerProvider {
-	lp := sdklog.NewLoggerProvider(
+func benchProvider(b *testing.B, extra ...sdklog.LoggerProviderOption) *sdklog.LoggerProvider {
+	lp := sdklog.NewLoggerProvider(append([]sdklog.LoggerProviderOption{
 		sdklog.WithProcessor(NewProcessor(nil)),
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardExporter{})))
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardExporter{}))}, extra...)...)
 	b.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
 	return lp
 }
@@ -54,7 +54,8 @@ func BenchmarkRecord(b *testing.B) {
 			// As Setup builds it: an SDK MeterProvider for the record counter.
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 			b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-			return NewHandler(WithConsole(io.Discard), WithOTLP(benchProvider(b)), WithMeterProvider(mp)).Logger("bench")
+			unique := benchProvider(b, sdklog.WithAllowKeyDuplication())
+			return NewHandler(WithConsole(io.Discard), WithOTLP(benchProvider(b), SinkUniqueKeys(unique)), WithMeterProvider(mp)).Logger("bench")
 		}},
 	}
 	for _, impl := range impls {

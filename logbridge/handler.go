@@ -10,7 +10,6 @@ import (
 
 	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
-	"go.opentelemetry.io/contrib/bridges/otelslog"
 )
 
 // Handler is the otelkit slog.Handler: it filters records by the level of
@@ -120,7 +119,7 @@ func (c *core) handler(name string) *Handler {
 			if scope == "" {
 				scope = "github.com/otelkit/otelkit"
 			}
-			sh = otelslog.NewHandler(scope, otelslog.WithLoggerProvider(st.cfg.provider))
+			sh = newOTLPSink(scope, st.cfg.provider, st.cfg.uniqueProvider)
 		default:
 			sh = &writerHandler{out: st.out, name: name}
 		}

@@ -317,12 +317,22 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 			sdklog.WithExportTimeout(c.blrpTimeout))
 	}
 	p = &guardedLogProcessor{Processor: p, adm: adm}
-	lp := sdklog.NewLoggerProvider(sdklog.WithResource(res),
+	lpOpts := []sdklog.LoggerProviderOption{sdklog.WithResource(res),
 		sdklog.WithProcessor(logbridge.NewProcessor(t.redact)),
-		sdklog.WithProcessor(p))
+		sdklog.WithProcessor(p)}
+	lp := sdklog.NewLoggerProvider(lpOpts...)
+	// A twin over the same processors without the SDK's per-record
+	// duplicate-key check, for the records the log handler has checked
+	// itself (logbridge.SinkUniqueKeys). The global provider, which other
+	// code may use, keeps the check.
+	t.uniqueLP = sdklog.NewLoggerProvider(append(lpOpts, sdklog.WithAllowKeyDuplication())...)
 	t.lp = lp
 	t.flushers = append(t.flushers, lp.ForceFlush)
-	t.shutdowns = append(t.shutdowns, lp.Shutdown)
+	// Shutting the twin down shuts the shared processors down once; the
+	// second call finds them stopped.
+	t.shutdowns = append(t.shutdowns, func(ctx context.Context) error {
+		return errors.Join(lp.Shutdown(ctx), t.uniqueLP.Shutdown(ctx))
+	})
 	return true, nil
 }
 
@@ -354,7 +364,7 @@ func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerPr
 		opts = append(opts, logbridge.WithSyslog(logbridge.SyslogOptions{Network: c.syslogNetwork, Address: c.syslogAddr, Facility: c.syslogFacility, AppName: c.serviceName}, async))
 	}
 	if lp != nil {
-		opts = append(opts, logbridge.WithOTLP(lp))
+		opts = append(opts, logbridge.WithOTLP(lp, logbridge.SinkUniqueKeys(t.uniqueLP)))
 	}
 	if t.mp != nil {
 		opts = append(opts, logbridge.WithMeterProvider(t.mp))

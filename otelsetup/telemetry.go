@@ -13,6 +13,7 @@ import (
 	"github.com/otelkit/otelkit/sampling"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -27,6 +28,7 @@ type Telemetry struct {
 	tp       trace.TracerProvider
 	mp       metric.MeterProvider
 	lp       log.LoggerProvider
+	uniqueLP *sdklog.LoggerProvider // lp's twin for records with unique keys (logbridge.SinkUniqueKeys)
 	handler  *logbridge.Handler
 	logger   *slog.Logger
 	metrics  http.Handler
