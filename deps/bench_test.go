@@ -38,14 +38,19 @@ type pipeline struct {
 func newPipeline(b *testing.B, logOpts ...sdklog.LoggerProviderOption) *pipeline {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	lp := sdklog.NewLoggerProvider(append([]sdklog.LoggerProviderOption{
+	procs := []sdklog.LoggerProviderOption{
 		sdklog.WithProcessor(logbridge.NewProcessor(nil)),
 		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})),
-	}, logOpts...)...)
-	h := logbridge.NewHandler(logbridge.WithoutConsole(), logbridge.WithOTLP(lp))
+	}
+	lp := sdklog.NewLoggerProvider(append(procs, logOpts...)...)
+	// As otelsetup.Setup builds it: a twin provider over the same
+	// processors for records with unique keys.
+	unique := sdklog.NewLoggerProvider(append(procs, sdklog.WithAllowKeyDuplication())...)
+	h := logbridge.NewHandler(logbridge.WithoutConsole(), logbridge.WithOTLP(lp, logbridge.SinkUniqueKeys(unique)))
 	b.Cleanup(func() {
 		_ = h.Close()
 		_ = lp.Shutdown(context.Background())
+		_ = unique.Shutdown(context.Background())
 		_ = tp.Shutdown(context.Background())
 		_ = mp.Shutdown(context.Background())
 	})

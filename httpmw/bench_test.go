@@ -57,19 +57,24 @@ func (w *benchWriter) Flush()                      {}
 func BenchmarkServe(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(discardMetrics{})))
-	lp := sdklog.NewLoggerProvider(
+	// As otelsetup.Setup builds it: a twin provider over the same
+	// processors for records with unique keys.
+	procs := []sdklog.LoggerProviderOption{
 		sdklog.WithProcessor(logbridge.NewProcessor(nil)),
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})))
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{}))}
+	lp := sdklog.NewLoggerProvider(procs...)
+	unique := sdklog.NewLoggerProvider(append(procs, sdklog.WithAllowKeyDuplication())...)
 	policy, err := sampling.New(sampling.WithMeterProvider(mp))
 	if err != nil {
 		b.Fatal(err)
 	}
-	lh := logbridge.NewHandler(logbridge.WithConsole(io.Discard), logbridge.WithOTLP(lp),
+	lh := logbridge.NewHandler(logbridge.WithConsole(io.Discard), logbridge.WithOTLP(lp, logbridge.SinkUniqueKeys(unique)),
 		logbridge.WithMeterProvider(mp), logbridge.WithSampling(policy))
 	b.Cleanup(func() {
 		_ = lh.Close()
 		ctx := context.Background()
 		_ = lp.Shutdown(ctx)
+		_ = unique.Shutdown(ctx)
 		_ = tp.Shutdown(ctx)
 		_ = mp.Shutdown(ctx)
 	})
@@ -114,12 +119,15 @@ func BenchmarkServe(b *testing.B) {
 func BenchmarkRequestCompletedRecord(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardSpans{}))
 	mp := sdkmetric.NewMeterProvider()
-	lp := sdklog.NewLoggerProvider(
+	procs := []sdklog.LoggerProviderOption{
 		sdklog.WithProcessor(logbridge.NewProcessor(nil)),
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})))
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{}))}
+	lp := sdklog.NewLoggerProvider(procs...)
+	unique := sdklog.NewLoggerProvider(append(procs, sdklog.WithAllowKeyDuplication())...)
 	b.Cleanup(func() {
 		ctx := context.Background()
 		_ = lp.Shutdown(ctx)
+		_ = unique.Shutdown(ctx)
 		_ = tp.Shutdown(ctx)
 		_ = mp.Shutdown(ctx)
 	})
@@ -129,7 +137,8 @@ func BenchmarkRequestCompletedRecord(b *testing.B) {
 	}{
 		{"console", []logbridge.Option{logbridge.WithConsole(io.Discard)}},
 		{"otlp", []logbridge.Option{logbridge.WithoutConsole(), logbridge.WithOTLP(lp)}},
-		{"both", []logbridge.Option{logbridge.WithConsole(io.Discard), logbridge.WithOTLP(lp)}},
+		{"otlp_unique_keys", []logbridge.Option{logbridge.WithoutConsole(), logbridge.WithOTLP(lp, logbridge.SinkUniqueKeys(unique))}},
+		{"both", []logbridge.Option{logbridge.WithConsole(io.Discard), logbridge.WithOTLP(lp, logbridge.SinkUniqueKeys(unique))}},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {})
