@@ -56,9 +56,9 @@ type sinkConfig struct {
 	// uniqueProvider, if set, skips the SDK's duplicate-key check; the
 	// OTLP sink uses it only for records it has checked itself.
 	uniqueProvider log.LoggerProvider
-	async    int      // queue size; 0 writes on the caller's goroutine
-	loggers  []string // only these loggers (and descendants); empty: all
-	syslog   *syslogWriter
+	async          int      // queue size; 0 writes on the caller's goroutine
+	loggers        []string // only these loggers (and descendants); empty: all
+	syslog         *syslogWriter
 }
 
 func newConfig(opts []Option) config {
