@@ -178,7 +178,7 @@ func TestSecondSetupWhileGlobalsOwned(t *testing.T) {
 }
 
 func TestRepeatedSetupShutdownLeavesNothing(t *testing.T) {
-	for range 20 {
+	for range 100 {
 		tel, err := Setup(context.Background(), WithConsole(&bytes.Buffer{}), WithoutEnvironment(), WithMetricInterval(time.Hour))
 		if err != nil {
 			t.Fatal(err)
