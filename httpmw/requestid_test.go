@@ -230,7 +230,7 @@ func TestRequestIDRecordsThroughOTLP(t *testing.T) {
 			return true
 		})
 		if !found {
-			r.WalkAttributes(func(kv attribute.KeyValue) bool { t.Log(kv.Key, kv.Value.Emit()); return true })
+			r.WalkAttributes(func(kv attribute.KeyValue) bool { t.Log(kv.Key, kv.Value.String()); return true })
 			t.Errorf("OTLP record %q lacks request_id", r.Body().AsString())
 		}
 		if !r.TraceID().IsValid() {

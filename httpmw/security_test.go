@@ -44,7 +44,7 @@ func TestAuthFailed(t *testing.T) {
 	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
 		route, _ := dp.Attributes.Value("http.route")
 		status, _ := dp.Attributes.Value("http.response.status_code")
-		got[route.AsString()+" "+status.Emit()] = dp.Value
+		got[route.AsString()+" "+status.String()] = dp.Value
 	}
 	if len(got) != 2 || got["/login 401"] != 3 || got["/admin/{page} 403"] != 1 {
 		t.Errorf("counter %v", got)

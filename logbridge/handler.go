@@ -308,7 +308,8 @@ func (h *Handler) apply(o op) *Handler {
 // Close drains the queues of asynchronous sinks, so nothing queued is
 // lost, closes the files the handler writes to, and reports any sink
 // trouble not yet reported. It is safe to call more than once; records
-// handled after Close are dropped by asynchronous sinks and counted.
+// handled after Close are dropped by asynchronous sinks and fail on file
+// sinks; both are counted and reported on the error output.
 func (h *Handler) Close() error {
 	c := h.core
 	c.closeOnce.Do(func() {

@@ -91,5 +91,5 @@ func otlpValue(v attribute.Value) any {
 		}
 		return m
 	}
-	return v.Emit()
+	return v.String()
 }

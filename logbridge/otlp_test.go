@@ -53,7 +53,7 @@ func TestUniqueKeysPath(t *testing.T) {
 			values := map[string]string{}
 			got[0].WalkAttributes(func(kv attribute.KeyValue) bool {
 				seen[string(kv.Key)]++
-				values[string(kv.Key)] = kv.Value.Emit()
+				values[string(kv.Key)] = kv.Value.String()
 				return true
 			})
 			for k, n := range seen {

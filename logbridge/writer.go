@@ -89,12 +89,6 @@ func (h *writerHandler) clone() *writerHandler {
 	return &h2
 }
 
-func (h *writerHandler) withName(name string) *writerHandler {
-	h2 := *h
-	h2.name = name
-	return &h2
-}
-
 func (h *writerHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if countAttrs(attrs) == 0 {
 		return h

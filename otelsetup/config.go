@@ -104,7 +104,6 @@ type config struct {
 	syncExport     bool
 	redactPolicy   *redact.Policy
 	samplingPolicy *sampling.Policy
-	getenv         func(string) string
 
 	sources map[string]Source
 }

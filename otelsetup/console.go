@@ -134,7 +134,7 @@ func appendMetricLine(b []byte, m metricdata.Metrics, set attribute.Set, value s
 			}
 			b = append(b, kv.Key...)
 			b = append(b, '=')
-			b = appendConsoleValue(b, kv.Value.Emit())
+			b = appendConsoleValue(b, kv.Value.String())
 		}
 		b = append(b, '}')
 	}
@@ -154,7 +154,7 @@ func appendConsoleKV(b []byte, kv attribute.KeyValue) []byte {
 	b = append(b, ' ')
 	b = append(b, kv.Key...)
 	b = append(b, '=')
-	return appendConsoleValue(b, kv.Value.Emit())
+	return appendConsoleValue(b, kv.Value.String())
 }
 
 // appendConsoleValue quotes values that contain spaces or control characters.

@@ -47,59 +47,54 @@ func otlpHTTPClient(c *config) *http.Client {
 	return &http.Client{Transport: tr, Timeout: c.timeout}
 }
 
-func newSpanExporter(ctx context.Context, c *config, client *http.Client) (sdktrace.SpanExporter, error) {
-	url := c.signalURL(c.tracesEndpoint, "/v1/traces")
-	var (
-		exp sdktrace.SpanExporter
-		err error
-	)
+// otlpExporter builds a signal's OTLP exporter over gRPC or HTTP, as the
+// protocol says, and names the signal and the (masked) endpoint in its error.
+func otlpExporter[E any](c *config, signal, signalEndpoint, path string, overGRPC, overHTTP func(url string) (E, error)) (E, error) {
+	url := c.signalURL(signalEndpoint, path)
+	build := overHTTP
 	if c.protocol == "grpc" {
-		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(url),
-			otlptracegrpc.WithHeaders(c.headers), otlptracegrpc.WithTimeout(c.timeout))
-	} else {
-		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url),
-			otlptracehttp.WithHeaders(c.headers), otlptracehttp.WithTimeout(c.timeout), otlptracehttp.WithHTTPClient(client))
+		build = overGRPC
 	}
+	exp, err := build(url)
 	if err != nil {
-		return nil, fmt.Errorf("otelsetup: trace exporter for %s: %w", maskURL(url), err)
+		var none E
+		return none, fmt.Errorf("otelsetup: %s exporter for %s: %w", signal, maskURL(url), err)
 	}
 	return exp, nil
+}
+
+func newSpanExporter(ctx context.Context, c *config, client *http.Client) (sdktrace.SpanExporter, error) {
+	return otlpExporter(c, "trace", c.tracesEndpoint, "/v1/traces",
+		func(url string) (sdktrace.SpanExporter, error) {
+			return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(url),
+				otlptracegrpc.WithHeaders(c.headers), otlptracegrpc.WithTimeout(c.timeout))
+		},
+		func(url string) (sdktrace.SpanExporter, error) {
+			return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(url),
+				otlptracehttp.WithHeaders(c.headers), otlptracehttp.WithTimeout(c.timeout), otlptracehttp.WithHTTPClient(client))
+		})
 }
 
 func newMetricExporter(ctx context.Context, c *config, client *http.Client) (sdkmetric.Exporter, error) {
-	url := c.signalURL(c.metricsEndpoint, "/v1/metrics")
-	var (
-		exp sdkmetric.Exporter
-		err error
-	)
-	if c.protocol == "grpc" {
-		exp, err = otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpointURL(url),
-			otlpmetricgrpc.WithHeaders(c.headers), otlpmetricgrpc.WithTimeout(c.timeout))
-	} else {
-		exp, err = otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(url),
-			otlpmetrichttp.WithHeaders(c.headers), otlpmetrichttp.WithTimeout(c.timeout), otlpmetrichttp.WithHTTPClient(client))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("otelsetup: metric exporter for %s: %w", maskURL(url), err)
-	}
-	return exp, nil
+	return otlpExporter(c, "metric", c.metricsEndpoint, "/v1/metrics",
+		func(url string) (sdkmetric.Exporter, error) {
+			return otlpmetricgrpc.New(ctx, otlpmetricgrpc.WithEndpointURL(url),
+				otlpmetricgrpc.WithHeaders(c.headers), otlpmetricgrpc.WithTimeout(c.timeout))
+		},
+		func(url string) (sdkmetric.Exporter, error) {
+			return otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(url),
+				otlpmetrichttp.WithHeaders(c.headers), otlpmetrichttp.WithTimeout(c.timeout), otlpmetrichttp.WithHTTPClient(client))
+		})
 }
 
 func newLogExporter(ctx context.Context, c *config, client *http.Client) (sdklog.Exporter, error) {
-	url := c.signalURL(c.logsEndpoint, "/v1/logs")
-	var (
-		exp sdklog.Exporter
-		err error
-	)
-	if c.protocol == "grpc" {
-		exp, err = otlploggrpc.New(ctx, otlploggrpc.WithEndpointURL(url),
-			otlploggrpc.WithHeaders(c.headers), otlploggrpc.WithTimeout(c.timeout))
-	} else {
-		exp, err = otlploghttp.New(ctx, otlploghttp.WithEndpointURL(url),
-			otlploghttp.WithHeaders(c.headers), otlploghttp.WithTimeout(c.timeout), otlploghttp.WithHTTPClient(client))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("otelsetup: log exporter for %s: %w", maskURL(url), err)
-	}
-	return exp, nil
+	return otlpExporter(c, "log", c.logsEndpoint, "/v1/logs",
+		func(url string) (sdklog.Exporter, error) {
+			return otlploggrpc.New(ctx, otlploggrpc.WithEndpointURL(url),
+				otlploggrpc.WithHeaders(c.headers), otlploggrpc.WithTimeout(c.timeout))
+		},
+		func(url string) (sdklog.Exporter, error) {
+			return otlploghttp.New(ctx, otlploghttp.WithEndpointURL(url),
+				otlploghttp.WithHeaders(c.headers), otlploghttp.WithTimeout(c.timeout), otlploghttp.WithHTTPClient(client))
+		})
 }

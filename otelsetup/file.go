@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -47,7 +48,7 @@ func readFile(path string) ([]fileValue, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") {
+		if errors.Is(err, io.EOF) {
 			return nil, nil // an empty file sets nothing
 		}
 		return nil, &FileError{File: path, Line: yamlErrLine(err), Err: err}
@@ -66,8 +67,6 @@ func readFile(path string) ([]fileValue, error) {
 	}
 	return out, nil
 }
-
-var errEOF = errors.New("EOF")
 
 func walk(path, prefix string, n *yaml.Node, out *[]fileValue, seen map[string]int) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {

@@ -45,9 +45,6 @@ func resolveWith(opts []Option, profile string) (*config, error) {
 	if c.ignoreEnv {
 		getenv = func(string) string { return "" }
 	}
-	if c.getenv != nil {
-		getenv = c.getenv
-	}
 	if p := getenv("OTELKIT_CONFIG_FILE"); p != "" {
 		c.configFile = p
 	}

@@ -25,7 +25,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/otel"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	"go.opentelemetry.io/otel/log/global"
 	lognoop "go.opentelemetry.io/otel/log/noop"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -388,12 +387,12 @@ func (t *Telemetry) installGlobals(c *config) {
 	if !c.globals {
 		return
 	}
-	prevTP, prevMP, prevLP := otel.GetTracerProvider(), otel.GetMeterProvider(), global.GetLoggerProvider()
+	prevTP, prevMP, prevLP := otel.GetTracerProvider(), otel.GetMeterProvider(), otel.GetLoggerProvider()
 	prevProp, prevSlog, prevEH := otel.GetTextMapPropagator(), slog.Default(), otel.GetErrorHandler()
 
 	otel.SetTracerProvider(t.tp)
 	otel.SetMeterProvider(t.mp)
-	global.SetLoggerProvider(t.lp)
+	otel.SetLoggerProvider(t.lp)
 	otel.SetTextMapPropagator(c.buildPropagator())
 	if t.reporter != nil {
 		otel.SetErrorHandler(otel.ErrorHandlerFunc(t.reporter.handleError))
@@ -417,7 +416,7 @@ func (t *Telemetry) installGlobals(c *config) {
 		}
 		otel.SetTracerProvider(prevTP)
 		otel.SetMeterProvider(prevMP)
-		global.SetLoggerProvider(prevLP)
+		otel.SetLoggerProvider(prevLP)
 		otel.SetTextMapPropagator(prevProp)
 		if !isGlobalDelegate(prevEH) {
 			otel.SetErrorHandler(prevEH)

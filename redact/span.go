@@ -31,7 +31,7 @@ func (p *Policy) KeyValue(kv attribute.KeyValue) (attribute.KeyValue, bool) {
 			return attribute.String(k, p.replacement(s)), true
 		case attribute.INT64:
 			p.count(ruleKey)
-			return attribute.String(k, p.replacement(kv.Value.Emit())), true
+			return attribute.String(k, p.replacement(kv.Value.String())), true
 		}
 		p.count(ruleKey)
 		return attribute.String(k, Mask), true
@@ -62,7 +62,7 @@ func (p *Policy) attrValue(key string, v attribute.Value) (attribute.Value, bool
 	case attribute.INT64:
 		if n := v.AsInt64(); n > 0 && isCardNumber(uint64(n)) {
 			p.count(ruleCard)
-			return attribute.StringValue(p.replacement(v.Emit())), true
+			return attribute.StringValue(p.replacement(v.String())), true
 		}
 	case attribute.STRINGSLICE:
 		ss := v.AsStringSlice() // a copy

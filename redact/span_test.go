@@ -36,8 +36,8 @@ func TestKeyValue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, changed := p.KeyValue(tt.in)
-			if got.Key != tt.want.Key || got.Value.Emit() != tt.want.Value.Emit() || got.Value.Type() != tt.want.Value.Type() {
-				t.Errorf("KeyValue = %v %s, want %v %s", got.Key, got.Value.Emit(), tt.want.Key, tt.want.Value.Emit())
+			if got.Key != tt.want.Key || got.Value.String() != tt.want.Value.String() || got.Value.Type() != tt.want.Value.Type() {
+				t.Errorf("KeyValue = %v %s, want %v %s", got.Key, got.Value.String(), tt.want.Key, tt.want.Value.String())
 			}
 			if changed != tt.changed {
 				t.Errorf("changed = %v, want %v", changed, tt.changed)
@@ -71,17 +71,17 @@ func TestSpanExporter(t *testing.T) {
 		var b strings.Builder
 		b.WriteString(s.Name + s.Status.Description)
 		for _, a := range s.Attributes {
-			b.WriteString(" " + string(a.Key) + "=" + a.Value.Emit())
+			b.WriteString(" " + string(a.Key) + "=" + a.Value.String())
 		}
 		for _, e := range s.Events {
 			b.WriteString(" " + e.Name)
 			for _, a := range e.Attributes {
-				b.WriteString(" " + string(a.Key) + "=" + a.Value.Emit())
+				b.WriteString(" " + string(a.Key) + "=" + a.Value.String())
 			}
 		}
 		for _, l := range s.Links {
 			for _, a := range l.Attributes {
-				b.WriteString(" " + string(a.Key) + "=" + a.Value.Emit())
+				b.WriteString(" " + string(a.Key) + "=" + a.Value.String())
 			}
 		}
 		return b.String()

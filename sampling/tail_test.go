@@ -133,7 +133,7 @@ func TestTailNotHeld(t *testing.T) {
 	}
 
 	p = tailPolicy(t, sampling.WithAllowedPeers("10.0.0.0/8"), sampling.WithLogger(slog.New(&capture{})))
-	ctx, req = p.Start(newRequest("10.0.0.1:1", map[string][]string{"X-Debug-Log": {"1"}}))
+	_, req = p.Start(newRequest("10.0.0.1:1", map[string][]string{"X-Debug-Log": {"1"}}))
 	if req.Holds(slog.LevelDebug) {
 		t.Error("forced request must write, not hold")
 	}
