@@ -173,8 +173,12 @@ func (c *check) run(ctx context.Context) (CheckResult, error) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		defer c.running.Store(false)
-		done <- safeCheck(ctx, c.fn)
+		err := safeCheck(ctx, c.fn) // never panics
+		// Clear running before reporting: the next probe may start the
+		// moment this one has its answer, and must not see the check as
+		// still running and report a timeout it never had.
+		c.running.Store(false)
+		done <- err
 	}()
 	var err error
 	status := CheckOK
