@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -139,15 +141,26 @@ func startCollectorOn(grpcAddr, httpAddr string) (*collector, error) {
 // freeAddr returns "127.0.0.1:PORT" for a port that was free a moment ago.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
+	// The port is released and used later (a collector that comes up after the
+	// service), so it must stay free in between. A port the kernel hands out for
+	// ":0" lies in the ephemeral range, where any outgoing connection made in the
+	// meantime (or a client's own retries, through a TCP self-connect) can take
+	// it as its source port. Ports below that range are only ever taken by an
+	// explicit bind, which nothing else in these tests does.
+	const lo, hi = 20000, 32000 // below Linux's default ip_local_port_range (32768-60999)
+	for range 200 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lo+rand.IntN(hi-lo)))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		if err := ln.Close(); err != nil {
+			t.Fatalf("close listener: %v", err)
+		}
+		return addr
 	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatalf("close listener: %v", err)
-	}
-	return addr
+	t.Fatalf("no free loopback port in [%d, %d)", lo, hi)
+	return ""
 }
 
 // downEndpoint returns an endpoint URL ("http://127.0.0.1:PORT") on which nobody listens:
