@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otelkit/otelkit/internal/httpconv"
 	"github.com/otelkit/otelkit/logbridge"
 	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel"
@@ -30,10 +31,6 @@ const (
 	MetricCallDuration = "otelkit.dependency.duration"
 )
 
-// Bucket boundaries in seconds, those of the semantic conventions for HTTP
-// durations (and of otelhttp).
-var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
-
 // instruments are the tracer and histograms of one configuration.
 type instruments struct {
 	tracer  trace.Tracer
@@ -54,7 +51,7 @@ func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) *instrumen
 	in.httpDur, err = m.Float64Histogram(MetricHTTPDuration,
 		metric.WithDescription("Duration of HTTP client requests."),
 		metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(durationBuckets...))
+		metric.WithExplicitBucketBoundaries(httpconv.DurationBuckets()...))
 	if err != nil {
 		otel.Handle(fmt.Errorf("deps: %s: %w", MetricHTTPDuration, err))
 		in.httpDur = noop.Float64Histogram{}
@@ -62,7 +59,7 @@ func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) *instrumen
 	in.callDur, err = m.Float64Histogram(MetricCallDuration,
 		metric.WithDescription("Duration of calls to dependencies made through deps.Call."),
 		metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(durationBuckets...))
+		metric.WithExplicitBucketBoundaries(httpconv.DurationBuckets()...))
 	if err != nil {
 		otel.Handle(fmt.Errorf("deps: %s: %w", MetricCallDuration, err))
 		in.callDur = noop.Float64Histogram{}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelkit/otelkit/internal/httpconv"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -159,7 +160,7 @@ func (t *transport) newCall(req *http.Request, retrying bool) *httpCall {
 		req:       req,
 		ctx:       req.Context(),
 		url:       t.cfg.policy().URL(req.URL),
-		method:    normalizeMethod(req.Method),
+		method:    httpconv.Method(req.Method),
 		rawMethod: req.Method,
 		scheme:    req.URL.Scheme,
 		prior:     priorAttempts(req),
@@ -229,7 +230,7 @@ func (c *httpCall) attempt() (*http.Response, error) {
 	if n := c.resendCount(); n > 0 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(n))
 	}
-	c.actx, c.aspan = t.in.tracer.Start(c.lctx, spanName(c.method),
+	c.actx, c.aspan = t.in.tracer.Start(c.lctx, httpconv.SpanMethod(c.method),
 		clientSpan,
 		trace.WithTimestamp(start),
 		trace.WithAttributes(attrs...))
@@ -390,28 +391,6 @@ func discard(resp *http.Response) {
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	_ = resp.Body.Close()
-}
-
-// normalizeMethod returns the method as the semantic conventions name it:
-// a known method, or "_OTHER".
-func normalizeMethod(m string) string {
-	switch m {
-	case "", http.MethodGet:
-		return http.MethodGet
-	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodHead,
-		http.MethodPatch, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
-	}
-	return "_OTHER"
-}
-
-// spanName is the semantic conventions' client span name: the method, or
-// "HTTP" for an unknown one.
-func spanName(method string) string {
-	if method == "_OTHER" {
-		return "HTTP"
-	}
-	return method
 }
 
 // hostPort returns server.address and server.port of req: the URL's host

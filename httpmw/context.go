@@ -3,6 +3,7 @@ package httpmw
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -40,9 +41,32 @@ type requestState struct {
 	panicked bool
 	aborted  bool
 
-	w     responseWriter
-	body  bodyCounter
-	attrs [3]attribute.KeyValue // the span attributes set at the end
+	end time.Time // when the handler returned, for the record and the metrics
+
+	// Computed once, on the serving goroutine, for the span and the records.
+	path, clientStr    string
+	pathSet, clientSet bool
+
+	w         responseWriter
+	body      bodyCounter
+	spanAttrs [12]attribute.KeyValue // the span attributes set at the start
+	attrs     [6]attribute.KeyValue  // the span attributes set at the end
+}
+
+// redactedPath returns the request's path after redaction.
+func (s *requestState) redactedPath(r *http.Request) string {
+	if !s.pathSet {
+		s.path, s.pathSet = s.cfg.redact.String(r.URL.Path), true
+	}
+	return s.path
+}
+
+// clientString returns the client address as text, "" when unknown.
+func (s *requestState) clientString() string {
+	if !s.clientSet {
+		s.clientStr, s.clientSet = addrString(s.client), true
+	}
+	return s.clientStr
 }
 
 // Value implements context.Context.

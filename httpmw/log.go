@@ -87,9 +87,9 @@ func (m *middleware) logStarted(ctx context.Context, r *http.Request, st *reques
 	rec.AddAttrs(
 		slog.String(FieldEvent, EventRequestStarted),
 		slog.String(FieldMethod, r.Method),
-		slog.String(FieldPath, red.String(r.URL.Path)),
+		slog.String(FieldPath, st.redactedPath(r)),
 		slog.String(FieldQuery, query),
-		slog.String(FieldClientAddress, addrString(st.client)),
+		slog.String(FieldClientAddress, st.clientString()),
 		slog.String(FieldUserAgent, red.String(r.UserAgent())),
 		red.HeaderAttr(FieldHeaders, r.Header),
 	)
@@ -103,7 +103,7 @@ func (m *middleware) logReplacedID(ctx context.Context, st *requestState) {
 		slog.String(FieldEvent, EventRequestIDReplaced),
 		slog.String(FieldReason, st.badReason),
 		slog.String(FieldInvalidID, st.badID),
-		slog.String(FieldClientAddress, addrString(st.client)),
+		slog.String(FieldClientAddress, st.clientString()),
 	)
 }
 
@@ -112,7 +112,11 @@ func (m *middleware) logReplacedID(ctx context.Context, st *requestState) {
 func (m *middleware) logCompleted(ctx context.Context, r *http.Request, st *requestState, route string, status int) {
 	defer guard()
 	cfg := m.cfg
-	dur := time.Since(st.start)
+	end := st.end
+	if end.IsZero() {
+		end = time.Now()
+	}
+	dur := end.Sub(st.start)
 	level := cfg.statusLevel(status)
 	slow := false
 	if threshold := cfg.slowFor(route); threshold > 0 && dur > threshold {
@@ -136,7 +140,7 @@ func (m *middleware) logCompleted(ctx context.Context, r *http.Request, st *requ
 	rec.AddAttrs(
 		slog.String(FieldEvent, EventRequestCompleted),
 		slog.String(FieldMethod, r.Method),
-		slog.String(FieldPath, cfg.redact.String(r.URL.Path)),
+		slog.String(FieldPath, st.redactedPath(r)),
 		slog.String(FieldRoute, route),
 		slog.Int(FieldStatus, status),
 		slog.Float64(FieldDurationMS, millis(dur)),

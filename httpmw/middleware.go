@@ -31,11 +31,20 @@ const (
 //  1. the request ID, the client address, the sampling decision
 //     (sampling.Policy.Start) and the context fields request_id and user_id,
 //     before the span starts, so the trace sampler sees a forced debug and
-//     every record of the request, otelhttp's included, carries the ID;
-//  2. otelhttp: the server span and the HTTP server metrics;
+//     every record of the request carries the ID;
+//  2. the server span, a child of the incoming trace context (extracted
+//     with the global propagator);
 //  3. request_started, panic recovery and request_completed, inside the span
 //     so they carry its trace and span IDs;
-//  4. h.
+//  4. h;
+//  5. after it, the span's response attributes and the HTTP server metrics
+//     (http.server.request.duration and the body sizes), measured with the
+//     same clock as request_completed.
+//
+// The span and metrics follow the semantic conventions with the attributes
+// otelhttp gives them, made by the middleware itself in the same pass (see
+// docs/ARCHITECTURE.md); with WithOTelHTTPOptions, otelhttp makes them
+// instead.
 //
 // Call New after otelsetup.Setup: options it is not given (redaction,
 // sampling, trusted proxies) come from the handler Setup installs as slog's
@@ -45,6 +54,11 @@ const (
 func New(h http.Handler, opts ...Option) http.Handler {
 	cfg := newConfig(opts)
 	m := &middleware{cfg: cfg, metrics: newMetrics(cfg.mp)}
+	if len(cfg.otelOpts) == 0 {
+		m.tel = newServerTelemetry(cfg.tp, cfg.mp)
+		m.next = h
+		return m
+	}
 	in := &inner{m: m, next: h}
 	oopts := append([]otelhttp.Option(nil), cfg.otelOpts...)
 	if cfg.tp != nil {
@@ -57,11 +71,12 @@ func New(h http.Handler, opts ...Option) http.Handler {
 	return m
 }
 
-// middleware is the part of the stack outside otelhttp.
+// middleware is the part of the stack outside the span.
 type middleware struct {
 	cfg     *config
 	metrics *metrics
-	next    http.Handler // otelhttp around inner
+	tel     *serverTelemetry // nil when otelhttp makes the span and metrics
+	next    http.Handler     // h, or otelhttp around inner
 }
 
 // ServeHTTP implements http.Handler.
@@ -72,26 +87,31 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st.client, fromProxy = cfg.clientAddr(r)
 	st.id, st.badID, st.badReason = cfg.requestID(r, fromProxy)
 
-	// The context is, from the outside in: the sampling request, the
-	// logbridge fields, st, the server's context. With a debug header the
-	// sampling policy logs an audit record in Start, so the fields go in
-	// first, at the cost of one more request copy, and the record carries
-	// request_id; otherwise the sampling request sits below st.
-	var sreq *sampling.Request
+	// The context is, from the outside in: the span, the sampling request,
+	// the logbridge fields, st, the server's context. With a debug header
+	// the sampling policy logs an audit record in Start, so the fields go
+	// in first, at the cost of one more request copy, and the record
+	// carries request_id; otherwise the sampling request sits below st.
+	var (
+		sreq *sampling.Request
+		ctx  context.Context
+	)
 	st.Context = r.Context()
 	if sp := cfg.sampling; sp != nil && len(r.Header[sp.Header()]) > 0 {
-		ctx := logbridge.WithFields(st,
+		ctx = logbridge.WithFields(st,
 			slog.String(FieldRequestID, st.id),
 			slog.Any(FieldUserID, userField{st}))
-		var sctx context.Context
-		sctx, sreq = sp.Start(r.WithContext(ctx))
-		r = r.WithContext(sctx)
+		ctx, sreq = sp.Start(r.WithContext(ctx))
 	} else {
 		st.Context, sreq = sp.Start(r)
-		r = r.WithContext(logbridge.WithFields(st,
+		ctx = logbridge.WithFields(st,
 			slog.String(FieldRequestID, st.id),
-			slog.Any(FieldUserID, userField{st})))
+			slog.Any(FieldUserID, userField{st}))
 	}
+	if m.tel != nil {
+		ctx = m.tel.start(ctx, r, st)
+	}
+	r = r.WithContext(ctx)
 
 	st.idHeader[0] = st.id
 	w.Header()[cfg.idHeader] = st.idHeader[:]
@@ -105,38 +125,47 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Always, panics included, as sampling requires.
 		_ = sreq.Finish(st.w.statusCode(), time.Since(st.start), st.panicked)
 	}()
-	m.next.ServeHTTP(st.w.wrap(), r)
+	if m.tel == nil {
+		m.next.ServeHTTP(st.w.wrap(), r)
+		return
+	}
+	m.serve(st.w.wrap(), r, st, m.next)
 }
 
-// inner is the part of the stack inside the otelhttp span.
+// inner is the part of the stack inside the otelhttp span, when otelhttp
+// makes it.
 type inner struct {
 	m    *middleware
 	next http.Handler
 }
 
-// ServeHTTP implements http.Handler. It must pass r itself to the next
-// handler, never a copy: http.ServeMux sets r.Pattern on the request it
-// is given, and otelhttp reads it from the same request to name the span
-// and label the metrics.
+// ServeHTTP implements http.Handler.
 func (in *inner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := stateFrom(r.Context())
 	if st == nil {
 		in.next.ServeHTTP(w, r)
 		return
 	}
-	m := in.m
+	st.span = trace.SpanFromContext(r.Context())
+	in.m.serve(w, r, st, in.next)
+}
+
+// serve runs next inside the span: request_started before it, panic
+// recovery and request_completed after it. It must pass r itself to next,
+// never a copy: http.ServeMux sets r.Pattern on the request it is given,
+// and the route is read from the same request afterwards.
+func (m *middleware) serve(w http.ResponseWriter, r *http.Request, st *requestState, next http.Handler) {
 	ctx := r.Context()
-	st.span = trace.SpanFromContext(ctx)
 	if st.badID != "" {
 		m.logReplacedID(ctx, st)
 	}
 	m.logStarted(ctx, r, st)
 	defer func() { m.finish(w, r, st, recover()) }()
-	in.next.ServeHTTP(w, r)
+	next.ServeHTTP(w, r)
 }
 
 // spoofable reports whether otelhttp may have taken client.address from a
-// forwarding header that we do not trust.
+// forwarding header that we do not trust (only when otelhttp makes the span).
 func (m *middleware) spoofable(r *http.Request) bool {
 	if len(r.Header["X-Forwarded-For"]) > 0 {
 		return true
@@ -147,8 +176,9 @@ func (m *middleware) spoofable(r *http.Request) bool {
 // finish runs after the handler, panicking or not: it recovers a panic,
 // settles the route, and writes request_completed and auth_failed.
 func (m *middleware) finish(w http.ResponseWriter, r *http.Request, st *requestState, p any) {
+	st.end = time.Now()
 	route := m.settleRoute(r, st)
-	if st.span.IsRecording() {
+	if m.tel == nil && st.span.IsRecording() {
 		// One call for all our attributes: each SetAttributes may grow the
 		// span's attribute slice.
 		attrs := append(st.attrs[:0], attribute.String(AttrRequestID, st.id))
@@ -175,6 +205,9 @@ func (m *middleware) finish(w http.ResponseWriter, r *http.Request, st *requestS
 	m.logCompleted(r.Context(), r, st, route, status)
 	if status == http.StatusUnauthorized || status == http.StatusForbidden {
 		m.authFailed(r.Context(), r, st, route, status)
+	}
+	if m.tel != nil {
+		m.tel.end(r.Context(), r, st, route, status)
 	}
 	switch {
 	case st.aborted:

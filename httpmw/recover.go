@@ -47,7 +47,7 @@ func (m *middleware) recovered(w http.ResponseWriter, r *http.Request, st *reque
 		slog.String(FieldPanic, value),
 		slog.String(FieldPanicType, typ),
 		slog.String(FieldMethod, r.Method),
-		slog.String(FieldPath, m.cfg.redact.String(r.URL.Path)),
+		slog.String(FieldPath, st.redactedPath(r)),
 		slog.String(FieldRoute, route),
 		slog.String(logbridge.StackKey, stack),
 	)

@@ -53,7 +53,7 @@ func (m *middleware) authFailed(ctx context.Context, r *http.Request, st *reques
 		slog.Int(FieldStatus, status),
 		slog.String(FieldMethod, r.Method),
 		slog.String(FieldRoute, route),
-		slog.String(FieldPath, m.cfg.redact.String(r.URL.Path)),
-		slog.String(FieldClientAddress, addrString(st.client)),
+		slog.String(FieldPath, st.redactedPath(r)),
+		slog.String(FieldClientAddress, st.clientString()),
 	)
 }

@@ -56,6 +56,15 @@ func (s *otlpSink) uniqueKeys(ctx context.Context, r slog.Record) bool {
 	seen := append(buf[:0], s.keys...)
 	ok := true
 	add := func(a slog.Attr) bool {
+		if a.Value.Kind() == slog.KindLogValuer {
+			// Context fields such as httpmw's user_id are LogValuers that
+			// resolve to a string or to nothing; the bridge resolves them
+			// the same way.
+			a.Value = a.Value.Resolve()
+			if isEmptyAttr(a) || (a.Value.Kind() == slog.KindGroup && len(a.Value.Group()) == 0) {
+				return true // omitted
+			}
+		}
 		if !simpleAttr(a) || containsString(seen, a.Key) {
 			ok = false
 			return false
