@@ -76,7 +76,7 @@ func NewHandler(opts ...Option) *Handler {
 	if !cfg.noRedact {
 		c.redact = cfg.redact
 		if c.redact == nil {
-			c.redact = redact.New()
+			c.redact = defaultRedaction()
 		}
 	}
 	for name, l := range cfg.levels {
@@ -119,7 +119,7 @@ func (c *core) handler(name string) *Handler {
 			if scope == "" {
 				scope = "github.com/otelkit/otelkit"
 			}
-			sh = newOTLPSink(scope, st.cfg.provider, st.cfg.uniqueProvider)
+			sh = newOTLPSink(scope, st.cfg.provider, st.cfg.uniqueProvider, c.redact)
 		default:
 			sh = &writerHandler{out: st.out, name: name}
 		}

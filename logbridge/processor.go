@@ -32,7 +32,14 @@ var _ sdklog.Processor = (*Processor)(nil)
 
 // NewProcessor returns a [Processor] that redacts context fields with p (a
 // nil p is the default policy, as for the handler).
-func NewProcessor(p *redact.Policy) *Processor { return &Processor{redact: p} }
+func NewProcessor(p *redact.Policy) *Processor {
+	if p == nil {
+		p = defaultRedaction()
+	}
+	return &Processor{redact: p}
+}
+
+func (p *Processor) policy() *redact.Policy { return p.redact }
 
 // OnEmit rewrites r in place so the processors after it see the change.
 func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
@@ -42,11 +49,20 @@ func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 			r.SetSeverityText(text)
 		}
 	}
-	if fields := fieldsFromContext(ctx); len(fields) > 0 {
-		kvs := make([]attribute.KeyValue, 0, len(fields))
+	if d, ok := ctx.(*directEmit); ok {
+		// From the handler's direct path: the fields are on the record.
+		d.seen = true
+		if len(d.extra) > 0 {
+			r.AddAttributes(d.extra...)
+			d.extra = nil // once, should the provider run two Processors
+		}
+		return nil
+	}
+	if fields := redactedFieldsFrom(ctx, p.policy()); len(fields) > 0 {
+		var buf [8]attribute.KeyValue
+		kvs := buf[:0]
 		for _, f := range fields {
-			f, _ = p.redact.Attr(f)
-			kvs = appendKeyValues(kvs, "", f)
+			kvs = appendKeyValues(kvs, "", fieldAttr(f, p.policy()))
 		}
 		r.AddAttributes(kvs...)
 	}

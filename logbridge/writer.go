@@ -186,11 +186,8 @@ func (h *writerHandler) appendJSON(b []byte, ctx context.Context, r slog.Record)
 		b = append(b, `,"source":`...)
 		b = appendJSONString(b, source(r.PC))
 	}
-	for _, a := range fieldsFromContext(ctx) {
-		if p := h.out.redact; p != nil {
-			a, _ = p.Attr(a)
-		}
-		b, _ = appendJSONAttr(b, a, false, 0)
+	for _, a := range redactedFieldsFrom(ctx, h.out.redact) {
+		b, _ = appendJSONAttr(b, fieldAttr(a, h.out.redact), false, 0)
 	}
 	opened := h.nOpenGroups
 	if len(h.pre) > 0 {
@@ -251,11 +248,8 @@ func (h *writerHandler) appendText(b []byte, ctx context.Context, r slog.Record)
 		b = appendTextAttr(b, h.prefix, a, 0)
 		return true
 	})
-	for _, a := range fieldsFromContext(ctx) {
-		if p := h.out.redact; p != nil {
-			a, _ = p.Attr(a)
-		}
-		b = appendTextAttr(b, "", a, 0)
+	for _, a := range redactedFieldsFrom(ctx, h.out.redact) {
+		b = appendTextAttr(b, "", fieldAttr(a, h.out.redact), 0)
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		b = appendIDs(b, sc, " trace_id=", " span_id=")
