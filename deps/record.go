@@ -124,5 +124,6 @@ func (c *httpCall) log(resp *http.Response, err error, end time.Time) {
 	if err != nil {
 		attrs = append(attrs, slog.String(FieldError, c.errMsg))
 	}
-	handle(ctx, h, level, msgDependencyCall, attrs)
+	// The URL and the error text were redacted when the call made them.
+	handleRedacted(ctx, h, end, level, msgDependencyCall, attrs)
 }

@@ -141,6 +141,19 @@ func handle(ctx context.Context, h slog.Handler, level slog.Level, msg string, a
 	_ = h.Handle(ctx, rec)
 }
 
+// handleRedacted writes one record at t whose values the caller redacted
+// itself (URLs and error texts through the policy) or that cannot carry
+// secrets, skipping logbridge's second redaction pass over them.
+func handleRedacted(ctx context.Context, h slog.Handler, t time.Time, level slog.Level, msg string, attrs []slog.Attr) {
+	rec := slog.NewRecord(t, level, msg, 0)
+	rec.AddAttrs(attrs...)
+	if lh, ok := h.(*logbridge.Handler); ok {
+		_ = lh.HandleRedacted(ctx, rec)
+		return
+	}
+	_ = h.Handle(ctx, rec)
+}
+
 // guard reports a panic of the instrumentation path through otel.Handle
 // instead of letting it reach the caller. Use it deferred.
 func guard(what string) {

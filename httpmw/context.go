@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otelkit/otelkit/internal/httpconv"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -47,10 +48,9 @@ type requestState struct {
 	path, clientStr    string
 	pathSet, clientSet bool
 
-	w         responseWriter
-	body      bodyCounter
-	spanAttrs [12]attribute.KeyValue // the span attributes set at the start
-	attrs     [6]attribute.KeyValue  // the span attributes set at the end
+	w     responseWriter
+	body  bodyCounter
+	attrs [3]attribute.KeyValue // the span attributes set at the end under otelhttp
 }
 
 // redactedPath returns the request's path after redaction.
@@ -59,6 +59,15 @@ func (s *requestState) redactedPath(r *http.Request) string {
 		s.path, s.pathSet = s.cfg.redact.String(r.URL.Path), true
 	}
 	return s.path
+}
+
+// method returns the request method for records: as sent when the
+// semantic conventions know it, else redacted (a client can send any token).
+func (s *requestState) method(r *http.Request) string {
+	if m := httpconv.Method(r.Method); m != httpconv.MethodOther {
+		return m
+	}
+	return s.cfg.redact.String(r.Method)
 }
 
 // clientString returns the client address as text, "" when unknown.

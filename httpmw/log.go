@@ -7,8 +7,12 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/otelkit/otelkit/logbridge"
+	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel"
 )
 
@@ -66,6 +70,16 @@ func logAttrs(ctx context.Context, l *slog.Logger, level slog.Level, msg string,
 	}
 	rec := slog.NewRecord(time.Now(), level, msg, 0)
 	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
+}
+
+// handleRedacted writes rec, whose values the middleware has redacted
+// itself or that cannot carry secrets, skipping logbridge's second pass.
+func handleRedacted(ctx context.Context, h slog.Handler, rec slog.Record) {
+	if lh, ok := h.(*logbridge.Handler); ok {
+		_ = lh.HandleRedacted(ctx, rec)
+		return
+	}
 	_ = h.Handle(ctx, rec)
 }
 
@@ -136,17 +150,19 @@ func (m *middleware) logCompleted(ctx context.Context, r *http.Request, st *requ
 	if !h.Enabled(ctx, level) {
 		return
 	}
-	rec := slog.NewRecord(time.Now(), level, "request completed", 0)
+	// Every value is redacted here or cannot carry a secret (the route is
+	// a template from the code), so logbridge's own pass is skipped.
+	rec := slog.NewRecord(end, level, "request completed", 0)
 	rec.AddAttrs(
 		slog.String(FieldEvent, EventRequestCompleted),
-		slog.String(FieldMethod, r.Method),
+		slog.String(FieldMethod, st.method(r)),
 		slog.String(FieldPath, st.redactedPath(r)),
 		slog.String(FieldRoute, route),
 		slog.Int(FieldStatus, status),
 		slog.Float64(FieldDurationMS, millis(dur)),
 		slog.Int64(FieldBytesIn, st.body.n),
 		slog.Int64(FieldBytesOut, st.w.bytes),
-		slog.String(FieldContentType, st.w.Header().Get("Content-Type")),
+		slog.String(FieldContentType, contentType(cfg, st.w.Header())),
 	)
 	if slow {
 		rec.AddAttrs(slog.Bool(FieldSlow, true))
@@ -160,7 +176,7 @@ func (m *middleware) logCompleted(ctx context.Context, r *http.Request, st *requ
 	if st.w.hijacked {
 		rec.AddAttrs(slog.Bool(FieldHijacked, true))
 	}
-	_ = h.Handle(ctx, rec)
+	handleRedacted(ctx, h, rec)
 }
 
 // guard, deferred, keeps a panic in a log handler or an option's function
@@ -184,4 +200,55 @@ func (c *config) slowFor(route string) time.Duration {
 // millis returns d in milliseconds, to the microsecond.
 func millis(d time.Duration) float64 {
 	return math.Round(float64(d)/1e3) / 1e3
+}
+
+// contentType returns the response's Content-Type for request_completed,
+// redacted. A service sends few distinct content types, so their redaction
+// is remembered (see redactCache).
+func contentType(cfg *config, h http.Header) string {
+	v := h.Get("Content-Type")
+	if v == "" {
+		return ""
+	}
+	return cfg.ctCache.get(cfg.redact, v)
+}
+
+// maxCachedValues bounds a redactCache; past it, values are redacted each
+// time.
+const maxCachedValues = 64
+
+// redactCache remembers the redaction of values that repeat, in a map
+// replaced on each addition so lookups take no lock.
+type redactCache struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]string]
+}
+
+func (c *redactCache) get(p *redact.Policy, v string) string {
+	if m := c.m.Load(); m != nil {
+		if out, ok := (*m)[v]; ok {
+			return out
+		}
+	}
+	out := p.String(v)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil && len(*old) >= maxCachedValues {
+		return out
+	}
+	m := make(map[string]string, 1+len(ptrStrings(old)))
+	for k, x := range ptrStrings(old) {
+		m[k] = x
+	}
+	m[strings.Clone(v)] = out
+	c.m.Store(&m)
+	return out
+}
+
+func ptrStrings(p *map[string]string) map[string]string {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/otelkit/otelkit/redact"
 )
 
 // panickyHandler is a slog.Handler that panics, as a buggy one might.
@@ -37,5 +41,41 @@ func TestLoggingPanicsContained(t *testing.T) {
 				t.Error("no response")
 			}
 		})
+	}
+}
+
+func TestRedactCacheBounded(t *testing.T) {
+	var c redactCache
+	p := redact.New()
+	for i := range maxCachedValues + 10 {
+		v := "text/plain; token=secret" + strings.Repeat("x", i)
+		if got := c.get(p, v); strings.Contains(got, "secret") {
+			t.Fatalf("%q not redacted: %q", v, got)
+		}
+	}
+	if n := len(*c.m.Load()); n != maxCachedValues {
+		t.Errorf("cache holds %d", n)
+	}
+	if got := c.get(p, "application/json"); got != "application/json" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestCompletedRecordRedactsContentType: request_completed skips logbridge's
+// own redaction pass, so the middleware redacts what it does not trust.
+func TestCompletedRecordRedactsContentType(t *testing.T) {
+	h := newHarness(t)
+	secret := "sk_live_FAKEFAKEFAKEFAKE1234"
+	handler := h.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; token="+secret)
+	}))
+	req := httptest.NewRequest("PROPFIND", "/x", nil)
+	serve(handler, req)
+	rec := h.one(EventRequestCompleted)
+	if ct, _ := rec["content_type"].(string); strings.Contains(ct, secret) || ct == "" {
+		t.Errorf("content_type %q", ct)
+	}
+	if rec["method"] != "PROPFIND" {
+		t.Errorf("method %v", rec["method"])
 	}
 }

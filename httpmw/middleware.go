@@ -123,7 +123,11 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() {
 		// Always, panics included, as sampling requires.
-		_ = sreq.Finish(st.w.statusCode(), time.Since(st.start), st.panicked)
+		end := st.end
+		if end.IsZero() { // otelhttp's filters skipped serve
+			end = time.Now()
+		}
+		_ = sreq.Finish(st.w.statusCode(), end.Sub(st.start), st.panicked)
 	}()
 	if m.tel == nil {
 		m.next.ServeHTTP(st.w.wrap(), r)

@@ -61,6 +61,7 @@ type config struct {
 	responseTime  bool
 	hashUser      bool
 	fwdHeaderSet  bool
+	ctCache       *redactCache // content types of request_completed
 }
 
 func newConfig(opts []Option) *config {
@@ -69,6 +70,7 @@ func newConfig(opts []Option) *config {
 		fwdHeader:   DefaultForwardedHeader,
 		slow:        DefaultSlowThreshold,
 		statusLevel: DefaultStatusLevel,
+		ctCache:     &redactCache{},
 	}
 	for _, o := range opts {
 		if o != nil {

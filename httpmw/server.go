@@ -107,7 +107,9 @@ func newServerTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) *serve
 func (t *serverTelemetry) start(ctx context.Context, r *http.Request, st *requestState) context.Context {
 	ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
 	method := httpconv.Method(r.Method)
-	a := append(st.spanAttrs[:0], semconv.HTTPRequestMethodKey.String(method))
+	buf := attrPool.Get().(*attrBuf)
+	defer buf.release()
+	a := append(buf.a[:0], semconv.HTTPRequestMethodKey.String(method))
 	if r.Method != "" && r.Method != method {
 		a = append(a, semconv.HTTPRequestMethodOriginal(r.Method))
 	}
@@ -147,7 +149,9 @@ func (t *serverTelemetry) end(ctx context.Context, r *http.Request, st *requestS
 	method := httpconv.Method(r.Method)
 	s := t.seriesOf(seriesKey{method: method, tls: r.TLS != nil, proto: protoVersion(r), status: status, route: route})
 	if span := st.span; span.IsRecording() {
-		a := append(st.attrs[:0], semconv.HTTPResponseStatusCode(status))
+		buf := attrPool.Get().(*attrBuf)
+		defer buf.release()
+		a := append(buf.a[:0], semconv.HTTPResponseStatusCode(status))
 		if route != "" {
 			a = append(a, semconv.HTTPRoute(route))
 			span.SetName(s.spanName)
@@ -174,6 +178,19 @@ func (t *serverTelemetry) end(ctx context.Context, r *http.Request, st *requestS
 		t.reqSize.Record(ctx, st.body.n, s.opts...)
 	}
 	t.respSize.Record(ctx, st.w.bytes, s.opts...)
+}
+
+// attrBuf holds the attributes of one span call. Spans copy what they are
+// given (the API's options copy attributes into the span configuration,
+// and SetAttributes appends them to the span's own), so the buffer goes
+// back to its pool after the call instead of living in every request.
+type attrBuf struct{ a [12]attribute.KeyValue }
+
+var attrPool = sync.Pool{New: func() any { return new(attrBuf) }}
+
+func (b *attrBuf) release() {
+	clear(b.a[:]) // drop references to the request's strings
+	attrPool.Put(b)
 }
 
 // seriesOf returns the series of k, from the cache when it has it. The

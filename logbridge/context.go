@@ -96,8 +96,12 @@ func redactedFieldsFrom(ctx context.Context, p *redact.Policy) []slog.Attr {
 
 // fieldAttr finishes the redaction of a field from redactedFieldsFrom.
 func fieldAttr(a slog.Attr, p *redact.Policy) slog.Attr {
-	if p != nil && a.Value.Kind() == slog.KindLogValuer {
-		a, _ = p.Attr(a)
+	if a.Value.Kind() != slog.KindLogValuer {
+		return a
+	}
+	a.Value = a.Value.Resolve()
+	if p != nil && !(a.Value.Kind() == slog.KindGroup && len(a.Value.Group()) == 0) {
+		a, _ = p.Attr(a) // an empty group, which handlers omit, needs none
 	}
 	return a
 }

@@ -198,13 +198,29 @@ func (h *Handler) sinkAccepts(l slog.Level) bool {
 // panicking sink never stops the others; write failures are reported on
 // the error output (see [WithErrorOutput]) rather than returned.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if p := h.core.redact; p != nil {
 		// Once, before sampling and fan-out, so no sink and no tail buffer
 		// ever holds a secret.
 		r, _ = p.Record(r)
+	}
+	return h.handle(ctx, r)
+}
+
+// HandleRedacted is Handle for a record whose attributes and message the
+// caller has made safe itself: values it redacted with the handler's
+// policy (see [Handler.Redaction]) or that cannot carry secrets (constants,
+// numbers, route templates). The handler skips its own redaction pass over
+// them; the context fields are redacted as usual. otelkit's HTTP
+// middleware and dependency client use it for their request and call
+// records, whose paths, URLs and error texts they redact as they build
+// them. When in doubt, use Handle.
+func (h *Handler) HandleRedacted(ctx context.Context, r slog.Record) error {
+	return h.handle(ctx, r)
+}
+
+func (h *Handler) handle(ctx context.Context, r slog.Record) error {
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	if r.Level < h.level.Level() {
 		// Only per-request sampling lets such a record through.
