@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelkit/otelkit/internal/cache"
 	"github.com/otelkit/otelkit/internal/httpconv"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -39,10 +40,11 @@ func NewTransport(name string, base http.RoundTripper, opts ...Option) http.Roun
 	}
 	cfg := newConfig(opts)
 	return &transport{
-		name: strings.TrimSpace(name),
-		base: base,
-		cfg:  cfg,
-		in:   newInstruments(cfg.tp, cfg.mp),
+		name:   strings.TrimSpace(name),
+		base:   base,
+		cfg:    cfg,
+		in:     newInstruments(cfg.tp, cfg.mp),
+		series: cache.New(maxSeries, newClientSeries),
 	}
 }
 
@@ -61,10 +63,40 @@ func NewClient(name string, c *http.Client, opts ...Option) *http.Client {
 
 // transport is the RoundTripper made by NewTransport. It is immutable.
 type transport struct {
-	name string
-	base http.RoundTripper
-	cfg  *config
-	in   *instruments
+	name   string
+	base   http.RoundTripper
+	cfg    *config
+	in     *instruments
+	series *cache.Memo[clientSeries, []metric.RecordOption]
+}
+
+// maxSeries bounds the memo of metric attribute sets per transport. A
+// client that calls more distinct hosts than that still gets every point,
+// with a set built per call.
+const maxSeries = 512
+
+// clientSeries identifies one series of http.client.request.duration.
+type clientSeries struct {
+	method, host, scheme, dep, errType string
+	port, status                       int
+}
+
+func newClientSeries(k clientSeries) []metric.RecordOption {
+	var kv [7]attribute.KeyValue
+	m := append(kv[:0],
+		semconv.HTTPRequestMethodKey.String(k.method),
+		semconv.ServerAddress(k.host),
+		semconv.ServerPort(k.port),
+		semconv.URLScheme(k.scheme),
+		semconv.ServicePeerName(k.dep),
+	)
+	if k.status > 0 {
+		m = append(m, semconv.HTTPResponseStatusCode(k.status))
+	}
+	if k.errType != "" {
+		m = append(m, semconv.ErrorTypeKey.String(k.errType))
+	}
+	return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(m...))}
 }
 
 var _ http.RoundTripper = (*transport)(nil)
@@ -307,17 +339,9 @@ func (c *httpCall) endAttempt(resp *http.Response, err error, end time.Time) {
 	}
 	span.End(trace.WithTimestamp(end))
 
-	var mkv [9]attribute.KeyValue
-	m := append(mkv[:0],
-		semconv.HTTPRequestMethodKey.String(c.method),
-		semconv.ServerAddress(c.host),
-		semconv.ServerPort(c.port),
-		semconv.URLScheme(c.scheme),
-		semconv.ServicePeerName(c.dep),
-	)
-	m = append(m, out...)
-	c.t.in.httpDur.Record(c.actx, end.Sub(c.attemptStart).Seconds(),
-		metric.WithAttributeSet(attribute.NewSet(m...)))
+	opts := c.t.series.Get(clientSeries{method: c.method, host: c.host, port: c.port, scheme: c.scheme,
+		dep: c.dep, status: status, errType: errType})
+	c.t.in.httpDur.Record(c.actx, end.Sub(c.attemptStart).Seconds(), opts...)
 }
 
 // finish ends the call now, or at body close with WithEndAtBodyClose.

@@ -7,12 +7,9 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
-	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel"
 )
 
@@ -204,51 +201,15 @@ func millis(d time.Duration) float64 {
 
 // contentType returns the response's Content-Type for request_completed,
 // redacted. A service sends few distinct content types, so their redaction
-// is remembered (see redactCache).
+// is remembered (up to maxCachedValues of them).
 func contentType(cfg *config, h http.Header) string {
 	v := h.Get("Content-Type")
 	if v == "" {
 		return ""
 	}
-	return cfg.ctCache.get(cfg.redact, v)
+	return cfg.contentTypes.Get(v)
 }
 
-// maxCachedValues bounds a redactCache; past it, values are redacted each
-// time.
+// maxCachedValues bounds the memo of redacted content types; past it,
+// values are redacted each time.
 const maxCachedValues = 64
-
-// redactCache remembers the redaction of values that repeat, in a map
-// replaced on each addition so lookups take no lock.
-type redactCache struct {
-	mu sync.Mutex
-	m  atomic.Pointer[map[string]string]
-}
-
-func (c *redactCache) get(p *redact.Policy, v string) string {
-	if m := c.m.Load(); m != nil {
-		if out, ok := (*m)[v]; ok {
-			return out
-		}
-	}
-	out := p.String(v)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	old := c.m.Load()
-	if old != nil && len(*old) >= maxCachedValues {
-		return out
-	}
-	m := make(map[string]string, 1+len(ptrStrings(old)))
-	for k, x := range ptrStrings(old) {
-		m[k] = x
-	}
-	m[strings.Clone(v)] = out
-	c.m.Store(&m)
-	return out
-}
-
-func ptrStrings(p *map[string]string) map[string]string {
-	if p == nil {
-		return nil
-	}
-	return *p
-}

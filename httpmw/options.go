@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelkit/otelkit/internal/cache"
 	"github.com/otelkit/otelkit/logbridge"
 	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
@@ -61,7 +62,7 @@ type config struct {
 	responseTime  bool
 	hashUser      bool
 	fwdHeaderSet  bool
-	ctCache       *redactCache // content types of request_completed
+	contentTypes  *cache.Memo[string, string] // redacted, of request_completed
 }
 
 func newConfig(opts []Option) *config {
@@ -70,7 +71,6 @@ func newConfig(opts []Option) *config {
 		fwdHeader:   DefaultForwardedHeader,
 		slow:        DefaultSlowThreshold,
 		statusLevel: DefaultStatusLevel,
-		ctCache:     &redactCache{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -85,6 +85,7 @@ func newConfig(opts []Option) *config {
 	if c.statusLevel == nil {
 		c.statusLevel = DefaultStatusLevel
 	}
+	c.contentTypes = cache.New(maxCachedValues, c.redact.String)
 	return c
 }
 

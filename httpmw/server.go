@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
+	"github.com/otelkit/otelkit/internal/cache"
 	"github.com/otelkit/otelkit/internal/httpconv"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -46,8 +46,7 @@ type serverTelemetry struct {
 	reqSize  metric.Int64Histogram
 	respSize metric.Int64Histogram
 
-	mu     sync.Mutex // serializes cache writers
-	series atomic.Pointer[map[seriesKey]*series]
+	series *cache.Memo[seriesKey, *series]
 }
 
 // seriesKey identifies one series of the server metrics. server.address and
@@ -78,7 +77,7 @@ func newServerTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) *serve
 		mp = otel.GetMeterProvider()
 	}
 	meter := mp.Meter(scope)
-	t := &serverTelemetry{tracer: tp.Tracer(scope)}
+	t := &serverTelemetry{tracer: tp.Tracer(scope), series: cache.New(maxSeries, newSeries)}
 	var err error
 	if t.duration, err = meter.Float64Histogram(MetricServerDuration,
 		metric.WithUnit("s"),
@@ -147,7 +146,7 @@ func (t *serverTelemetry) start(ctx context.Context, r *http.Request, st *reques
 func (t *serverTelemetry) end(ctx context.Context, r *http.Request, st *requestState, route string, status int) {
 	defer guard()
 	method := httpconv.Method(r.Method)
-	s := t.seriesOf(seriesKey{method: method, tls: r.TLS != nil, proto: protoVersion(r), status: status, route: route})
+	s := t.series.Get(seriesKey{method: method, tls: r.TLS != nil, proto: protoVersion(r), status: status, route: route})
 	if span := st.span; span.IsRecording() {
 		buf := attrPool.Get().(*attrBuf)
 		defer buf.release()
@@ -191,42 +190,6 @@ var attrPool = sync.Pool{New: func() any { return new(attrBuf) }}
 func (b *attrBuf) release() {
 	clear(b.a[:]) // drop references to the request's strings
 	attrPool.Put(b)
-}
-
-// seriesOf returns the series of k, from the cache when it has it. The
-// cache is a map replaced on each addition, so lookups take no lock.
-func (t *serverTelemetry) seriesOf(k seriesKey) *series {
-	if m := t.series.Load(); m != nil {
-		if s, ok := (*m)[k]; ok {
-			return s
-		}
-	}
-	s := newSeries(k)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	old := t.series.Load()
-	if old != nil {
-		if s2, ok := (*old)[k]; ok {
-			return s2
-		}
-		if len(*old) >= maxSeries {
-			return s
-		}
-	}
-	m := make(map[seriesKey]*series, 1+len(ptrMap(old)))
-	for k2, v := range ptrMap(old) {
-		m[k2] = v
-	}
-	m[k] = s
-	t.series.Store(&m)
-	return s
-}
-
-func ptrMap(p *map[seriesKey]*series) map[seriesKey]*series {
-	if p == nil {
-		return nil
-	}
-	return *p
 }
 
 func newSeries(k seriesKey) *series {

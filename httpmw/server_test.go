@@ -184,7 +184,7 @@ func TestSeriesCacheBounded(t *testing.T) {
 		t.Errorf("%d series, want %d", got, n)
 	}
 	tel := handler.(*middleware).tel
-	if got := len(*tel.series.Load()); got != maxSeries {
+	if got := tel.series.Len(); got != maxSeries {
 		t.Errorf("cache holds %d, want %d", got, maxSeries)
 	}
 }

@@ -24,7 +24,9 @@ func (p *Policy) URL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	return p.URLString(u.String())
+	// u parsed, so its parameter names can be trusted without parsing
+	// its text again.
+	return p.urlString(u.String(), true)
 }
 
 // URLString is URL for a URL that is still a string, such as a request's
@@ -33,6 +35,11 @@ func (p *Policy) URL(u *url.URL) string {
 // query and fragment parameter value is redacted, since the parameter names
 // cannot be trusted. Like String, it is idempotent and never panics.
 func (p *Policy) URLString(s string) (out string) {
+	return p.urlString(s, false)
+}
+
+// urlString is URLString; parsed says s is known to be a valid URL.
+func (p *Policy) urlString(s string, parsed bool) (out string) {
 	p = p.or()
 	defer func() {
 		if recover() != nil {
@@ -43,9 +50,13 @@ func (p *Policy) URLString(s string) (out string) {
 	spans := arr[:0]
 	kvUntil := len(s)
 	if strings.ContainsAny(s, "@?#") {
-		_, err := url.Parse(s)
+		invalid := false
+		if !parsed {
+			_, err := url.Parse(s)
+			invalid = err != nil
+		}
 		start, hasAuthority := authorityStart(s)
-		spans = p.urlParts(s, start, len(s), hasAuthority, err != nil, false, spans)
+		spans = p.urlParts(s, start, len(s), hasAuthority, invalid, false, spans)
 		if q := strings.IndexAny(s[start:], "?#"); q >= 0 {
 			kvUntil = start + q
 		}
