@@ -110,6 +110,11 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if m.tel != nil {
 		ctx = m.tel.start(ctx, r, st)
+		if sreq != nil {
+			// Innermost again, above the span: every record below its
+			// logger's level asks for it, and finds it without a walk.
+			ctx = sampling.NewContext(ctx, sreq)
+		}
 	}
 	r = r.WithContext(ctx)
 

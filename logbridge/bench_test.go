@@ -11,6 +11,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type discardExporter struct{}
@@ -96,6 +97,55 @@ func BenchmarkDisabled(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDebugNotSampled measures a DEBUG record in a request that ratio
+// sampling did not pick, while another request in flight is picked (so
+// the policy must look the request up), against slog's disabled record
+// with the same context. The context is shaped like a request's under
+// httpmw: server values, the sampling request, the context fields, the
+// server span, and the sampling request again on top.
+func BenchmarkDebugNotSampled(b *testing.B) {
+	policy, err := sampling.New(sampling.WithRatio(0.1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 3 {
+		ctx = context.WithValue(ctx, benchKey(i), i)
+	}
+	ctx, req := policy.StartContext(ctx)
+	defer req.Finish(200, 0, false)
+	ctx = WithFields(ctx, slog.String("request_id", "r-1"))
+	unpicked := trace.TraceID{8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff}
+	ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: unpicked, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled}))
+	ctx = sampling.NewContext(ctx, req) // innermost again, as httpmw leaves it
+	// Another request, picked: the policy's gate is open.
+	octx, other := policy.StartContext(context.Background())
+	defer other.Finish(200, 0, false)
+	octx = trace.ContextWithSpanContext(octx, trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}}))
+	if !other.Enabled(octx, slog.LevelDebug) || req.Enabled(ctx, slog.LevelDebug) {
+		b.Fatal("benchmark traces picked wrongly")
+	}
+	impls := []struct {
+		name string
+		l    *slog.Logger
+	}{
+		{"slog_json", slog.New(slog.NewJSONHandler(io.Discard, nil))},
+		{"otelkit", NewHandler(WithConsole(io.Discard), WithSampling(policy)).Logger("bench")},
+	}
+	for _, impl := range impls {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				impl.l.DebugContext(ctx, "cache miss")
+			}
+		})
+	}
+}
+
+type benchKey int
 
 // BenchmarkRedaction is a clean 10-attribute record through the whole
 // pipeline (JSON console to io.Discard + OTLP, as Setup builds it) with the

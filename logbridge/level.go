@@ -184,7 +184,7 @@ func (t *Levels) Effective(name string) slog.Level {
 }
 
 // leveler finds the nearest configured ancestor of name.
-func (t *Levels) leveler(name string) slog.Leveler {
+func (t *Levels) leveler(name string) *slog.LevelVar {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for n := name; n != ""; {
@@ -204,7 +204,7 @@ func (t *Levels) leveler(name string) slog.Leveler {
 // table changes.
 type levelCache struct {
 	gen     uint64
-	leveler slog.Leveler
+	leveler *slog.LevelVar // concrete, so Level inlines
 }
 
 // loggerLevel is the per-handler view of the table: a lock-free lookup on

@@ -15,9 +15,10 @@ import (
 
 type benchKey struct{ n int }
 
-// requestContext builds a context shaped like a served request's: a few
-// unrelated values (server, middleware), the sampling state, and the server
-// span, whose trace is not ratio sampled.
+// requestContext builds a context shaped like a served request's under
+// httpmw: a few unrelated values (server, middleware), the sampling state,
+// the server span, whose trace is not ratio sampled, and the sampling state
+// again on top.
 func requestContext(b *testing.B, p *sampling.Policy) (context.Context, *sampling.Request) {
 	ctx := context.Background()
 	for i := range 3 {
@@ -25,8 +26,10 @@ func requestContext(b *testing.B, p *sampling.Policy) (context.Context, *samplin
 	}
 	ctx, req := p.StartContext(ctx)
 	unsampled := trace.TraceID{8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff}
-	ctx = withTrace(ctx, unsampled)
 	ctx = context.WithValue(ctx, benchKey{9}, 9)
+	ctx = withTrace(ctx, unsampled)
+	// Innermost again, above the span, as httpmw leaves it.
+	ctx = sampling.NewContext(ctx, req)
 	if req.Enabled(ctx, slog.LevelDebug) {
 		b.Fatal("benchmark trace is sampled")
 	}

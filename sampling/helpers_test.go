@@ -100,8 +100,11 @@ type bridge struct {
 }
 
 func (b *bridge) Enabled(ctx context.Context, level slog.Level) bool {
+	if level < b.level.Level() {
+		return b.policy.Wants(ctx, level)
+	}
 	b.policy.ObserveLevel(ctx, level)
-	return level >= b.level.Level() || b.policy.Wants(ctx, level)
+	return true
 }
 
 func (b *bridge) Handle(ctx context.Context, rec slog.Record) error {

@@ -169,8 +169,23 @@ func (p *Policy) Wants(ctx context.Context, level slog.Level) bool {
 	if p == nil || p.open.Load() == 0 {
 		return false
 	}
-	req := FromContext(ctx)
-	return req.Enabled(ctx, level) || req.Holds(level)
+	// Request.Enabled and Holds, written out: this runs for every record
+	// below a logger's level while any request may want one.
+	r := FromContext(ctx)
+	if r == nil {
+		return false
+	}
+	if level >= r.detailLevel {
+		switch r.detail.Load() {
+		case detailOn:
+			return true
+		case detailUnknown:
+			if r.decideRatio(ctx) {
+				return true
+			}
+		}
+	}
+	return r.Holds(level)
 }
 
 // ObserveLevel reports a record at level to the request in ctx (see

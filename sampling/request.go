@@ -62,13 +62,35 @@ var ctxKey = &ctxKeyType{}
 // NewContext returns a copy of ctx that carries req. [Policy.Start] calls it;
 // it is exported for tests and for frameworks that create the state
 // elsewhere.
+//
+// A log handler asks for the request on every record below its level, so
+// the context NewContext returns is recognised by FromContext without a
+// walk up the context chain when it is the innermost one. Middleware that
+// adds layers (a span) after Start can call NewContext again on top of
+// them to keep records fast (httpmw does).
 func NewContext(ctx context.Context, req *Request) context.Context {
-	return context.WithValue(ctx, ctxKey, req)
+	return &requestContext{Context: ctx, req: req}
+}
+
+// requestContext is the context that carries a Request.
+type requestContext struct {
+	context.Context
+	req *Request
+}
+
+func (c *requestContext) Value(key any) any {
+	if key == any(ctxKey) {
+		return c.req
+	}
+	return c.Context.Value(key)
 }
 
 // FromContext returns the request state carried by ctx, or nil. It does not
 // allocate; a nil ctx is allowed.
 func FromContext(ctx context.Context) *Request {
+	if c, ok := ctx.(*requestContext); ok {
+		return c.req
+	}
 	if ctx == nil {
 		return nil
 	}
