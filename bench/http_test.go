@@ -201,3 +201,78 @@ func BenchmarkSamplingDecision(b *testing.B) {
 		_ = req.Finish(200, time.Millisecond, false)
 	}
 }
+
+// BenchmarkRatio interleaves otelhttp and otelkit request by request (server)
+// and call by call (client), so both see the same load on a shared
+// machine, and reports each one's time and otelkit's ratio to otelhttp
+// alone (the goals are at most 1.2). Each side is set up as in
+// BenchmarkServer and BenchmarkClient: otelhttp to discarding span and
+// metric exporters; otelkit through Setup, its records to the console
+// (io.Discard) and OTLP (a discarding exporter) as well.
+func BenchmarkRatio(b *testing.B) {
+	report := func(b *testing.B, dOtel, dKit time.Duration, n int) {
+		b.ReportMetric(float64(dOtel.Nanoseconds())/float64(n), "otelhttp-ns/op")
+		b.ReportMetric(float64(dKit.Nanoseconds())/float64(n), "otelkit-ns/op")
+		b.ReportMetric(float64(dKit)/float64(dOtel), "otelkit/otelhttp")
+	}
+	b.Run("side=server", func(b *testing.B) {
+		tp, mp := sdkProviders(b)
+		otel := otelhttp.NewHandler(ordersMux(), "server", otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))
+		tel := fullTelemetry(b)
+		kit := httpmw.New(ordersMux(),
+			httpmw.WithLogger(tel.Logger("http")), httpmw.WithTracerProvider(tel.TracerProvider()),
+			httpmw.WithMeterProvider(tel.MeterProvider()), httpmw.WithSampling(tel.Sampling()),
+			httpmw.WithRedaction(tel.Redaction()))
+		one := func(h http.Handler) time.Duration {
+			req := httptest.NewRequest(http.MethodGet, "/orders/o-1001?currency=EUR", nil)
+			req.Header.Set("User-Agent", "bench/1.0")
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(rec, req)
+			d := time.Since(start)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d", rec.Code)
+			}
+			return d
+		}
+		var dOtel, dKit time.Duration
+		n := 0
+		for b.Loop() {
+			dOtel += one(otel)
+			dKit += one(kit)
+			n++
+		}
+		report(b, dOtel, dKit, n)
+	})
+	b.Run("side=client", func(b *testing.B) {
+		tp, mp := sdkProviders(b)
+		octx, ospan := tp.Tracer("bench").Start(context.Background(), "handler")
+		defer ospan.End()
+		otel := &http.Client{Transport: otelhttp.NewTransport(memTransport{}, otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))}
+		tel := fullTelemetry(b)
+		kctx, kspan := tel.TracerProvider().Tracer("bench").Start(context.Background(), "handler")
+		defer kspan.End()
+		kit := deps.NewClient("inventory", &http.Client{Transport: memTransport{}},
+			deps.WithLogger(tel.Logger("deps")), deps.WithTracerProvider(tel.TracerProvider()),
+			deps.WithMeterProvider(tel.MeterProvider()), deps.WithRedaction(tel.Redaction()))
+		one := func(c *http.Client, ctx context.Context) time.Duration {
+			start := time.Now()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://inventory.internal/stock/sku-1", nil)
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return time.Since(start)
+		}
+		var dOtel, dKit time.Duration
+		n := 0
+		for b.Loop() {
+			dOtel += one(otel, octx)
+			dKit += one(kit, kctx)
+			n++
+		}
+		report(b, dOtel, dKit, n)
+	})
+}

@@ -1,5 +1,6 @@
 // Package httpmw is otelkit's HTTP server middleware: everything the request
-// path needs, on top of otelhttp's server span and metrics.
+// path needs, with the server span and metrics of OpenTelemetry's HTTP
+// semantic conventions.
 //
 //	mux := http.NewServeMux()
 //	mux.HandleFunc("GET /orders/{id}", getOrder)
@@ -13,12 +14,36 @@
 // # Order
 //
 // The request ID, the client address, the per-request sampling decision
-// (package sampling) and the context fields are set up before the otelhttp
-// span starts: the trace sampler then sees a forced debug request, and every
-// record of the request carries request_id, otelhttp's own included. Inside
-// the span come request_started, the handler and panic recovery, then
-// request_completed, so those records carry the trace and span IDs. The
-// sampling request is finished last, panics included.
+// (package sampling) and the context fields are set up before the server
+// span starts, so the trace sampler sees a forced debug request. Inside the
+// span come request_started, the handler and panic recovery, then
+// request_completed, so those records carry the trace and span IDs; then
+// the span ends and the metrics are recorded, timed by the same clock
+// readings as request_completed. The sampling request is finished last,
+// panics included.
+//
+// # Spans and metrics
+//
+// The server span is a child of the incoming trace context (extracted with
+// the global propagator), of kind server, with the attributes otelhttp
+// gives it: http.request.method (and _original), url.scheme,
+// server.address and server.port from the Host header, url.path (redacted),
+// network.peer.address and port, client.address, user_agent.original
+// (redacted), network.protocol.version, then http.response.status_code,
+// http.route, the body sizes, and error.type with error status for 5xx;
+// plus request_id and user.id. The metrics are http.server.request.duration
+// (seconds, otelhttp's buckets), http.server.request.body.size (for
+// requests with a body) and http.server.response.body.size, with
+// http.request.method, url.scheme, network.protocol.name and version,
+// http.response.status_code, http.route and error.type. server.address and
+// server.port, opt-in in the conventions, are left off the metrics: they
+// come from a header any client sets, and would make a series per value.
+//
+// The middleware makes these itself rather than wrapping otelhttp: one pass
+// shares the response writer, body counter, route and clock with the
+// request log, and caches each series' attribute set and span name. With
+// [WithOTelHTTPOptions] (filters, public endpoints, span name formatters),
+// otelhttp makes the span and metrics instead.
 //
 // # Request IDs
 //
@@ -86,8 +111,8 @@
 // The client address is the connection's peer. X-Forwarded-For (or the
 // header of WithForwardedHeader, such as Forwarded) is believed only when
 // the peer is one of WithTrustedProxies, read from the nearest hop outwards.
-// The span's client.address is corrected accordingly, since otelhttp takes
-// X-Forwarded-For from anyone.
+// The span's client.address is that address (under WithOTelHTTPOptions it
+// is corrected after otelhttp, which takes X-Forwarded-For from anyone).
 //
 // # Security events
 //
@@ -104,14 +129,16 @@
 //
 // # Performance considerations
 //
-// Over otelhttp, the middleware adds about seven allocations per request:
-// its request state (which is also the request's context and holds the
-// response writer and body counter), one request copy, the logbridge context
-// fields (two), the sampling request (two, with a policy) and, when no
-// incoming ID is accepted, the new ID. Records below the logger's level cost
-// an Enabled call. The request_completed record is the largest cost: through
-// logbridge to the console and OTLP it costs more than the rest of the
-// middleware (BenchmarkServe and BenchmarkRequestCompletedRecord measure
-// both); WithSkipPaths and WithStatusLevels keep it off where it is not
-// wanted.
+// One request through the middleware, with its span, metrics and a
+// request_completed record to the console and OTLP, costs about what
+// otelhttp alone costs (span and metrics, no record) and allocates less:
+// see docs/performance.md. The middleware allocates its request state
+// (which is also the request's context and holds the response writer and
+// body counter), one request copy, the logbridge context fields, the
+// sampling request and, when no incoming ID is accepted, the new ID.
+// request_completed is built from values the middleware has redacted, so
+// logbridge skips its own redaction pass over it
+// (logbridge.Handler.HandleRedacted). Records below the logger's level
+// cost an Enabled call; WithSkipPaths and WithStatusLevels keep
+// request_completed off where it is not wanted.
 package httpmw

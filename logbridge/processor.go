@@ -43,20 +43,21 @@ func (p *Processor) policy() *redact.Policy { return p.redact }
 
 // OnEmit rewrites r in place so the processors after it see the change.
 func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
-	if sev := r.Severity(); sev >= otellog.SeverityDebug {
-		// otelslog names levels the slog way; name them ours.
-		if text := LevelName(slog.Level(sev) - slog.Level(otellog.SeverityInfo)); text != r.SeverityText() {
-			r.SetSeverityText(text)
-		}
-	}
 	if d, ok := ctx.(*directEmit); ok {
-		// From the handler's direct path: the fields are on the record.
+		// From the handler's direct path: the fields are on the record,
+		// the severity text is ours.
 		d.seen = true
 		if len(d.extra) > 0 {
 			r.AddAttributes(d.extra...)
 			d.extra = nil // once, should the provider run two Processors
 		}
 		return nil
+	}
+	if sev := r.Severity(); sev >= otellog.SeverityDebug {
+		// otelslog names levels the slog way; name them ours.
+		if text := LevelName(slog.Level(sev) - slog.Level(otellog.SeverityInfo)); text != r.SeverityText() {
+			r.SetSeverityText(text)
+		}
 	}
 	if fields := redactedFieldsFrom(ctx, p.policy()); len(fields) > 0 {
 		var buf [8]attribute.KeyValue
