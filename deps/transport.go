@@ -257,8 +257,8 @@ func (c *httpCall) attempt() (*http.Response, error) {
 		start = time.Now()
 	}
 	c.attemptStart = start
-	var kv [8]attribute.KeyValue
-	attrs := append(kv[:0], c.reqAttrs[:c.nReq]...)
+	buf := httpconv.GetAttrs()
+	attrs := append(buf.A[:0], c.reqAttrs[:c.nReq]...)
 	if n := c.resendCount(); n > 0 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(n))
 	}
@@ -266,6 +266,7 @@ func (c *httpCall) attempt() (*http.Response, error) {
 		clientSpan,
 		trace.WithTimestamp(start),
 		trace.WithAttributes(attrs...))
+	buf.Release()
 
 	out := c.req.WithContext(c.actx)
 	out.Header = c.req.Header.Clone()
@@ -322,8 +323,8 @@ func (c *httpCall) endAttempt(resp *http.Response, err error, end time.Time) {
 		errType = statusErrorType(status)
 	}
 	span := c.aspan
-	var kv [2]attribute.KeyValue
-	out := kv[:0]
+	buf := httpconv.GetAttrs()
+	out := buf.A[:0]
 	if status > 0 {
 		out = append(out, semconv.HTTPResponseStatusCode(status))
 	}
@@ -331,6 +332,7 @@ func (c *httpCall) endAttempt(resp *http.Response, err error, end time.Time) {
 		out = append(out, semconv.ErrorTypeKey.String(errType))
 	}
 	span.SetAttributes(out...)
+	buf.Release()
 	switch {
 	case err != nil && errType != CategoryCanceled:
 		span.SetStatus(codes.Error, c.errMsg)

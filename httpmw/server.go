@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/otelkit/otelkit/internal/cache"
 	"github.com/otelkit/otelkit/internal/httpconv"
@@ -106,9 +105,9 @@ func newServerTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) *serve
 func (t *serverTelemetry) start(ctx context.Context, r *http.Request, st *requestState) context.Context {
 	ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
 	method := httpconv.Method(r.Method)
-	buf := attrPool.Get().(*attrBuf)
-	defer buf.release()
-	a := append(buf.a[:0], semconv.HTTPRequestMethodKey.String(method))
+	buf := httpconv.GetAttrs()
+	defer buf.Release()
+	a := append(buf.A[:0], semconv.HTTPRequestMethodKey.String(method))
 	if r.Method != "" && r.Method != method {
 		a = append(a, semconv.HTTPRequestMethodOriginal(r.Method))
 	}
@@ -148,9 +147,9 @@ func (t *serverTelemetry) end(ctx context.Context, r *http.Request, st *requestS
 	method := httpconv.Method(r.Method)
 	s := t.series.Get(seriesKey{method: method, tls: r.TLS != nil, proto: protoVersion(r), status: status, route: route})
 	if span := st.span; span.IsRecording() {
-		buf := attrPool.Get().(*attrBuf)
-		defer buf.release()
-		a := append(buf.a[:0], semconv.HTTPResponseStatusCode(status))
+		buf := httpconv.GetAttrs()
+		defer buf.Release()
+		a := append(buf.A[:0], semconv.HTTPResponseStatusCode(status))
 		if route != "" {
 			a = append(a, semconv.HTTPRoute(route))
 			span.SetName(s.spanName)
@@ -177,19 +176,6 @@ func (t *serverTelemetry) end(ctx context.Context, r *http.Request, st *requestS
 		t.reqSize.Record(ctx, st.body.n, s.opts...)
 	}
 	t.respSize.Record(ctx, st.w.bytes, s.opts...)
-}
-
-// attrBuf holds the attributes of one span call. Spans copy what they are
-// given (the API's options copy attributes into the span configuration,
-// and SetAttributes appends them to the span's own), so the buffer goes
-// back to its pool after the call instead of living in every request.
-type attrBuf struct{ a [12]attribute.KeyValue }
-
-var attrPool = sync.Pool{New: func() any { return new(attrBuf) }}
-
-func (b *attrBuf) release() {
-	clear(b.a[:]) // drop references to the request's strings
-	attrPool.Put(b)
 }
 
 func newSeries(k seriesKey) *series {

@@ -3,7 +3,12 @@
 // normalization, span names and the duration histogram's buckets.
 package httpconv
 
-import "net/http"
+import (
+	"net/http"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+)
 
 // MethodOther is http.request.method for a method the conventions do not
 // list; the method as sent goes in http.request.method_original.
@@ -37,4 +42,23 @@ func SpanMethod(method string) string {
 		return "HTTP"
 	}
 	return method
+}
+
+// Attrs is a buffer for the attributes of one span call. Spans copy what
+// they are given (the API's options copy attributes into the span
+// configuration; SetAttributes appends them to the span's own), so the
+// buffer can go back to its pool right after the call instead of each
+// request allocating one.
+type Attrs struct{ A [12]attribute.KeyValue }
+
+var attrsPool = sync.Pool{New: func() any { return new(Attrs) }}
+
+// GetAttrs returns an empty buffer from the pool.
+func GetAttrs() *Attrs { return attrsPool.Get().(*Attrs) }
+
+// Release clears b, so it keeps no request's strings alive, and returns it
+// to the pool.
+func (b *Attrs) Release() {
+	clear(b.A[:])
+	attrsPool.Put(b)
 }
