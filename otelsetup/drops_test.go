@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -195,12 +196,7 @@ func TestPrometheusHandler(t *testing.T) {
 func TestPrometheusServer(t *testing.T) {
 	t.Setenv("OTEL_METRICS_EXPORTER", "prometheus")
 	t.Setenv("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := freePort(t)
 	t.Setenv("OTEL_EXPORTER_PROMETHEUS_PORT", strconv.Itoa(port))
 	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&bytes.Buffer{}), WithTracesExporter("none"), WithLogsExporter("none"))
 	if err != nil {
@@ -216,4 +212,24 @@ func TestPrometheusServer(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status %d", resp.StatusCode)
 	}
+}
+
+// freePort returns a loopback port that was free a moment ago, taken below
+// Linux's ephemeral range (32768-60999), where no outgoing connection of a
+// test running in parallel can take it before Setup binds it.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		if err := ln.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return port
+	}
+	t.Fatal("no free loopback port")
+	return 0
 }
