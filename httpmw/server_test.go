@@ -137,7 +137,7 @@ func TestServerMetricsMatchOTelHTTP(t *testing.T) {
 			var ks []string
 			for _, kv := range dp.Attributes.ToSlice() {
 				if kv.Key != "server.address" && kv.Key != "server.port" && kv.Key != "error.type" {
-					ks = append(ks, string(kv.Key)+"="+kv.Value.Emit())
+					ks = append(ks, string(kv.Key)+"="+kv.Value.String())
 				}
 			}
 			series[strings.Join(ks, ",")+" n="+strconv.FormatUint(dp.Count, 10)] = true

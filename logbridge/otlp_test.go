@@ -87,7 +87,7 @@ func exported(r sdklog.Record) map[string]string {
 		"attrs_len": strconv.Itoa(r.AttributesLen()),
 	}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		m["attr "+string(kv.Key)] = kv.Value.Type().String() + ":" + kv.Value.Emit()
+		m["attr "+string(kv.Key)] = kv.Value.Type().String() + ":" + kv.Value.String()
 		return true
 	})
 	return m
