@@ -62,12 +62,17 @@ func matchAuthScheme(s string, i int) (span, bool) {
 	for st < len(s) && (s[st] == ' ' || s[st] == '\t') {
 		st++
 	}
-	if st == i+n {
+	// token68 may end in '=' padding but not start with it: "Bearer =x" is
+	// a key and a value, not a credential (and may be one redacted already).
+	if st == i+n || (st < len(s) && s[st] == '=') {
 		return span{}, false
 	}
 	end := runEnd(s, st, isToken68)
 	cred := s[st:end]
-	if len(cred) < 8 {
+	if len(cred) < 8 || strings.Contains(cred, URLMask) {
+		// A credential holding the mask was redacted already (a query value
+		// after "Bearer x=", say): matching it now would change the text on
+		// a second pass.
 		return span{}, false
 	}
 	if rule == ruleBasic {

@@ -38,6 +38,13 @@ func (p *Policy) URLString(s string) (out string) {
 	return p.urlString(s, false)
 }
 
+// maxURLPasses bounds urlString's passes. A redaction can change how the
+// text around it parses (a control character replaced by the mask extends
+// a URL; a mask completes an email's local part), so a second pass over a
+// redacted URL could find more; passes repeat until nothing changes. Real
+// URLs settle in one or two; the bound is for hostile input.
+const maxURLPasses = 4
+
 // urlString is URLString; parsed says s is known to be a valid URL.
 func (p *Policy) urlString(s string, parsed bool) (out string) {
 	p = p.or()
@@ -46,6 +53,18 @@ func (p *Policy) urlString(s string, parsed bool) (out string) {
 			out = Mask
 		}
 	}()
+	out = p.urlPass(s, parsed)
+	for range maxURLPasses - 1 {
+		if out == s {
+			return out
+		}
+		s, out = out, p.urlPass(out, false)
+	}
+	return out
+}
+
+// urlPass is one pass of urlString; it may panic (urlString recovers).
+func (p *Policy) urlPass(s string, parsed bool) string {
 	var arr [8]span
 	spans := arr[:0]
 	kvUntil := len(s)
@@ -68,7 +87,7 @@ func (p *Policy) urlString(s string, parsed bool) (out string) {
 	if len(spans) == 0 {
 		return s
 	}
-	out, _ = p.apply(s, spans, true)
+	out, _ := p.apply(s, spans, true)
 	return out
 }
 
