@@ -77,14 +77,7 @@ func (c *config) isSlow(d time.Duration) bool { return c.slow > 0 && d > c.slow 
 // log writes the dependency_call record of an HTTP call that ended at end.
 func (c *httpCall) log(resp *http.Response, err error, end time.Time) {
 	cfg := c.t.cfg
-	status := 0
-	if resp != nil {
-		status = resp.StatusCode
-	}
-	errType := c.errType
-	if errType == "" {
-		errType = statusErrorType(status)
-	}
+	status, errType := c.outcome(resp)
 	retries := c.prior + c.retries
 	d := end.Sub(c.start)
 	slow := cfg.isSlow(d)

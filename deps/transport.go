@@ -314,15 +314,29 @@ func (c *httpCall) attempt() (*http.Response, error) {
 // duration in http.client.request.duration.
 func (c *httpCall) endAttempt(resp *http.Response, err error, end time.Time) {
 	defer guard("dependency span")
-	status := 0
+	status, errType := c.outcome(resp)
+	c.endSpan(c.aspan, status, errType, err, end)
+	opts := c.t.series.Get(clientSeries{method: c.method, host: c.host, port: c.port, scheme: c.scheme,
+		dep: c.dep, status: status, errType: errType})
+	c.t.in.httpDur.Record(c.actx, end.Sub(c.attemptStart).Seconds(), opts...)
+}
+
+// outcome returns the status of resp (0 without one) and the error.type of
+// the current attempt: its error category, else the status class.
+func (c *httpCall) outcome(resp *http.Response) (status int, errType string) {
 	if resp != nil {
 		status = resp.StatusCode
 	}
-	errType := c.errType
+	errType = c.errType
 	if errType == "" {
 		errType = statusErrorType(status)
 	}
-	span := c.aspan
+	return status, errType
+}
+
+// endSpan puts the outcome on span (an attempt's or the logical call's) and
+// ends it at end. A caller's cancellation is not an error of the call.
+func (c *httpCall) endSpan(span trace.Span, status int, errType string, err error, end time.Time) {
 	buf := httpconv.GetAttrs()
 	out := buf.A[:0]
 	if status > 0 {
@@ -340,10 +354,6 @@ func (c *httpCall) endAttempt(resp *http.Response, err error, end time.Time) {
 		span.SetStatus(codes.Error, "")
 	}
 	span.End(trace.WithTimestamp(end))
-
-	opts := c.t.series.Get(clientSeries{method: c.method, host: c.host, port: c.port, scheme: c.scheme,
-		dep: c.dep, status: status, errType: errType})
-	c.t.in.httpDur.Record(c.actx, end.Sub(c.attemptStart).Seconds(), opts...)
 }
 
 // finish ends the call now, or at body close with WithEndAtBodyClose.
@@ -362,27 +372,8 @@ func (c *httpCall) complete(resp *http.Response, err error, end time.Time) {
 	defer guard("dependency_call")
 	c.endAttempt(resp, err, end)
 	if c.logical != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		errType := c.errType
-		if errType == "" {
-			errType = statusErrorType(status)
-		}
-		if status > 0 {
-			c.logical.SetAttributes(semconv.HTTPResponseStatusCode(status))
-		}
-		if errType != "" {
-			c.logical.SetAttributes(semconv.ErrorTypeKey.String(errType))
-		}
-		switch {
-		case err != nil && errType != CategoryCanceled:
-			c.logical.SetStatus(codes.Error, c.errMsg)
-		case err == nil && (status >= 400 || status < 100):
-			c.logical.SetStatus(codes.Error, "")
-		}
-		c.logical.End(trace.WithTimestamp(end))
+		status, errType := c.outcome(resp)
+		c.endSpan(c.logical, status, errType, err, end)
 	}
 	c.log(resp, err, end)
 }
