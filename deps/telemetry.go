@@ -147,11 +147,7 @@ func handle(ctx context.Context, h slog.Handler, level slog.Level, msg string, a
 func handleRedacted(ctx context.Context, h slog.Handler, t time.Time, level slog.Level, msg string, attrs []slog.Attr) {
 	rec := slog.NewRecord(t, level, msg, 0)
 	rec.AddAttrs(attrs...)
-	if lh, ok := h.(*logbridge.Handler); ok {
-		_ = lh.HandleRedacted(ctx, rec)
-		return
-	}
-	_ = h.Handle(ctx, rec)
+	_ = logbridge.HandleRedacted(ctx, h, rec)
 }
 
 // guard reports a panic of the instrumentation path through otel.Handle

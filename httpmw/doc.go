@@ -138,7 +138,7 @@
 // sampling request and, when no incoming ID is accepted, the new ID.
 // request_completed is built from values the middleware has redacted, so
 // logbridge skips its own redaction pass over it
-// (logbridge.Handler.HandleRedacted). Records below the logger's level
+// (logbridge.HandleRedacted). Records below the logger's level
 // cost an Enabled call; WithSkipPaths and WithStatusLevels keep
 // request_completed off where it is not wanted.
 package httpmw

@@ -70,16 +70,6 @@ func logAttrs(ctx context.Context, l *slog.Logger, level slog.Level, msg string,
 	_ = h.Handle(ctx, rec)
 }
 
-// handleRedacted writes rec, whose values the middleware has redacted
-// itself or that cannot carry secrets, skipping logbridge's second pass.
-func handleRedacted(ctx context.Context, h slog.Handler, rec slog.Record) {
-	if lh, ok := h.(*logbridge.Handler); ok {
-		_ = lh.HandleRedacted(ctx, rec)
-		return
-	}
-	_ = h.Handle(ctx, rec)
-}
-
 // logStarted writes request_started at DEBUG: method, path, redacted query,
 // allow-listed and redacted headers, client address and user agent.
 func (m *middleware) logStarted(ctx context.Context, r *http.Request, st *requestState) {
@@ -173,7 +163,7 @@ func (m *middleware) logCompleted(ctx context.Context, r *http.Request, st *requ
 	if st.w.hijacked {
 		rec.AddAttrs(slog.Bool(FieldHijacked, true))
 	}
-	handleRedacted(ctx, h, rec)
+	_ = logbridge.HandleRedacted(ctx, h, rec)
 }
 
 // guard, deferred, keeps a panic in a log handler or an option's function

@@ -206,16 +206,20 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return h.handle(ctx, r)
 }
 
-// HandleRedacted is Handle for a record whose attributes and message the
-// caller has made safe itself: values it redacted with the handler's
-// policy (see [Handler.Redaction]) or that cannot carry secrets (constants,
-// numbers, route templates). The handler skips its own redaction pass over
-// them; the context fields are redacted as usual. otelkit's HTTP
-// middleware and dependency client use it for their request and call
-// records, whose paths, URLs and error texts they redact as they build
-// them. When in doubt, use Handle.
-func (h *Handler) HandleRedacted(ctx context.Context, r slog.Record) error {
-	return h.handle(ctx, r)
+// HandleRedacted writes r through h, as h.Handle does, for a record whose
+// attributes and message the caller has made safe itself: values it
+// redacted with the handler's policy (see [Handler.Redaction]) or that
+// cannot carry secrets (constants, numbers, route templates). When h is a
+// logbridge [Handler], it skips its own redaction pass over them (the
+// context fields are redacted as usual); any other handler gets
+// h.Handle. otelkit's HTTP middleware and dependency client use it for
+// their request and call records, whose paths, URLs and error texts they
+// redact as they build them. When in doubt, use Handle.
+func HandleRedacted(ctx context.Context, h slog.Handler, r slog.Record) error {
+	if lh, ok := h.(*Handler); ok {
+		return lh.handle(ctx, r)
+	}
+	return h.Handle(ctx, r)
 }
 
 func (h *Handler) handle(ctx context.Context, r slog.Record) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/slogtest"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -204,3 +205,33 @@ func TestInjectionStaysOnOneLine(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestHandleRedacted: a logbridge handler skips its redaction pass over the
+// record (the caller vouches for it) but still redacts the context fields;
+// any other handler gets Handle, whatever it does.
+func TestHandleRedacted(t *testing.T) {
+	var buf bytes.Buffer
+	h := NewHandler(WithConsole(&buf))
+	ctx := WithFields(context.Background(), slog.String("api_key", "fake-field-secret"))
+	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
+	rec.AddAttrs(slog.String("password", "fake-record-value"))
+	if err := HandleRedacted(ctx, h, rec); err != nil {
+		t.Fatal(err)
+	}
+	line := parseLines(t, buf.Bytes())[0]
+	if line["password"] != "fake-record-value" {
+		t.Errorf("record attribute redacted again: %v", line)
+	}
+	if out := buf.String(); strings.Contains(out, "fake-field-secret") {
+		t.Errorf("context field not redacted: %s", out)
+	}
+
+	buf.Reset()
+	other := slog.NewJSONHandler(&buf, nil)
+	if err := HandleRedacted(ctx, other, rec); err != nil {
+		t.Fatal(err)
+	}
+	if got := parseLines(t, buf.Bytes())[0]["password"]; got != "fake-record-value" {
+		t.Errorf("other handler: %v", got)
+	}
+}
