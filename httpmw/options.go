@@ -178,7 +178,7 @@ func WithRequestIDFromProxiesOnly() Option {
 func WithTrustedProxies(cidrs ...string) Option {
 	var prefixes []netip.Prefix
 	for _, s := range cidrs {
-		p, err := parsePrefix(s)
+		p, err := sampling.ParsePrefix(s)
 		if err != nil {
 			otel.Handle(fmt.Errorf("httpmw: WithTrustedProxies: %w", err))
 			continue
@@ -290,21 +290,4 @@ func WithResponseTimeHeader() Option {
 // correlatable without being identifiable.
 func WithHashedUserID() Option {
 	return optionFunc(func(c *config) { c.hashUser = true })
-}
-
-func parsePrefix(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }

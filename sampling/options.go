@@ -154,7 +154,7 @@ func WithForwardedHeader(name string) Option {
 
 func appendPrefixes(c *config, dst []netip.Prefix, cidrs []string) []netip.Prefix {
 	for _, s := range cidrs {
-		p, err := parsePrefix(s)
+		p, err := ParsePrefix(s)
 		if err != nil {
 			c.errs = append(c.errs, fmt.Errorf("sampling: %w", err))
 			continue
@@ -164,7 +164,12 @@ func appendPrefixes(c *config, dst []netip.Prefix, cidrs []string) []netip.Prefi
 	return dst
 }
 
-func parsePrefix(s string) (netip.Prefix, error) {
+// ParsePrefix parses one entry of a trusted-proxy or allowed-peer list: a
+// CIDR prefix ("10.0.0.0/8", masked) or a single address ("::1", a
+// one-address prefix; IPv4-mapped addresses unmapped). An IPv4-mapped
+// prefix is an error, since peers are compared unmapped and it would never
+// match. httpmw's WithTrustedProxies takes its entries the same way.
+func ParsePrefix(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
