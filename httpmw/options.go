@@ -143,9 +143,10 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.mp = mp })
 }
 
-// WithOTelHTTPOptions passes more options to otelhttp.NewHandler (filters,
-// propagators, public endpoints, ...). WithTracerProvider and
-// WithMeterProvider are applied after them.
+// WithOTelHTTPOptions makes otelhttp.NewHandler, with these options
+// (filters, propagators, public endpoints, ...), make the server span and
+// metrics instead of the middleware itself (see [New]).
+// WithTracerProvider and WithMeterProvider are applied after them.
 func WithOTelHTTPOptions(opts ...otelhttp.Option) Option {
 	opts = append([]otelhttp.Option(nil), opts...)
 	return optionFunc(func(c *config) { c.otelOpts = append(c.otelOpts, opts...) })
