@@ -39,8 +39,6 @@ func NewProcessor(p *redact.Policy) *Processor {
 	return &Processor{redact: p}
 }
 
-func (p *Processor) policy() *redact.Policy { return p.redact }
-
 // OnEmit rewrites r in place so the processors after it see the change.
 func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	if d, ok := ctx.(*directEmit); ok {
@@ -59,11 +57,11 @@ func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 			r.SetSeverityText(text)
 		}
 	}
-	if fields := redactedFieldsFrom(ctx, p.policy()); len(fields) > 0 {
+	if fields := redactedFieldsFrom(ctx, p.redact); len(fields) > 0 {
 		var buf [8]attribute.KeyValue
 		kvs := buf[:0]
 		for _, f := range fields {
-			kvs = appendKeyValues(kvs, "", fieldAttr(f, p.policy()))
+			kvs = appendKeyValues(kvs, "", fieldAttr(f, p.redact))
 		}
 		r.AddAttributes(kvs...)
 	}
