@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,6 +71,23 @@ func mustToken(t testing.TB, expiry time.Time) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// tamperToken returns tok with the first character of its signature changed
+// to another base64 digit: still well-formed, but the signature no longer
+// matches. (Changing the last character instead can leave the token as it
+// was, or make it malformed, since that digit carries only four bits.)
+func tamperToken(t testing.TB, tok string) string {
+	t.Helper()
+	dot := strings.IndexByte(tok, '.')
+	if dot < 0 || dot+1 >= len(tok) {
+		t.Fatalf("token %q has no signature", tok)
+	}
+	c := byte('A')
+	if tok[dot+1] == c {
+		c = 'B'
+	}
+	return tok[:dot+1] + string(c) + tok[dot+2:]
 }
 
 func newRequest(remote string, header http.Header) *http.Request {

@@ -15,10 +15,7 @@ func TestStartTrust(t *testing.T) {
 	expired := mustToken(t, now.Add(-time.Minute))
 	tooLong := mustToken(t, now.Add(48*time.Hour))
 	other, _ := sampling.SignToken([]byte("another-fake-secret-0123456789ab"), now.Add(time.Hour))
-	tampered := valid[:len(valid)-2] + "AA"
-	if tampered == valid {
-		tampered = valid[:len(valid)-2] + "BB"
-	}
+	tampered := tamperToken(t, valid)
 
 	h := func(kv ...string) http.Header {
 		hd := http.Header{}
