@@ -251,23 +251,12 @@ func (e *countingSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace
 	})
 }
 
-// guardedLogProcessor counts the records its batch processor would drop.
-type guardedLogProcessor struct {
-	sdklog.Processor
-	adm *admission
-}
-
-func (p *guardedLogProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
-	if !p.adm.admit() {
-		return nil
-	}
-	return p.Processor.OnEmit(ctx, r)
-}
-
-// countingLogExporter releases admission and counts failed exports.
+// countingLogExporter releases admission and the log queue's ring, and
+// counts failed exports.
 type countingLogExporter struct {
 	sdklog.Exporter
 	adm   *admission
+	queue *logQueue
 	abort abortable
 }
 
@@ -275,6 +264,7 @@ func (e *countingLogExporter) Export(ctx context.Context, records []sdklog.Recor
 	if len(records) == 0 {
 		return nil
 	}
+	e.queue.taken(len(records))
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
 	return e.adm.export(len(records), func() error {

@@ -298,27 +298,26 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 	}
 	abort := newAbortable()
 	t.aborts = append(t.aborts, abort)
-	queue := c.blrpQueue
+	queue, ring := c.blrpQueue, min(c.blrpQueue, logRingSize)
 	if c.syncExport {
-		queue = math.MaxInt32
+		queue, ring = math.MaxInt32, math.MaxInt32 // no queue: nothing to bound
 	}
 	adm := &admission{limit: int64(queue), drops: rep.counter("log records"), rep: rep}
 	t.admissions = append(t.admissions, adm)
-	exp = &countingLogExporter{Exporter: exp, adm: adm, abort: abort}
-	var p sdklog.Processor
+	q := &logQueue{adm: adm, ring: int64(ring)}
+	exp = &countingLogExporter{Exporter: exp, adm: adm, queue: q, abort: abort}
 	if c.syncExport {
-		p = sdklog.NewSimpleProcessor(exp)
+		q.Processor = sdklog.NewSimpleProcessor(exp)
 	} else {
-		p = sdklog.NewBatchProcessor(exp,
-			sdklog.WithMaxQueueSize(c.blrpQueue),
-			sdklog.WithExportMaxBatchSize(min(c.blrpBatch, c.blrpQueue)),
+		q.Processor = sdklog.NewBatchProcessor(exp,
+			sdklog.WithMaxQueueSize(ring),
+			sdklog.WithExportMaxBatchSize(min(c.blrpBatch, ring)),
 			sdklog.WithExportInterval(c.blrpDelay),
 			sdklog.WithExportTimeout(c.blrpTimeout))
 	}
-	p = &guardedLogProcessor{Processor: p, adm: adm}
 	lpOpts := []sdklog.LoggerProviderOption{sdklog.WithResource(res),
 		sdklog.WithProcessor(logbridge.NewProcessor(t.redact)),
-		sdklog.WithProcessor(p)}
+		sdklog.WithProcessor(q)}
 	lp := sdklog.NewLoggerProvider(lpOpts...)
 	// A twin over the same processors without the SDK's per-record
 	// duplicate-key check, for the records the log handler has checked
