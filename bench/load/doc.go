@@ -1,5 +1,5 @@
 // Command load is a loopback load test of a real HTTP server: the same
-// GET /items/{id} handler and client, measured in three modes, each in a
+// GET /items/{id} handler and client, measured in four modes, each in a
 // process of its own, reported side by side with ratios against bare.
 //
 // Run it from the bench module:
@@ -17,7 +17,14 @@
 //     otelhttp.NewTransport, SDK tracer and meter providers (always-on
 //     sampler, batch span processor and periodic metric reader, both to
 //     discarding exporters), W3C trace context propagation. No log record
-//     per request: this is what a user would pick instead of otelkit.
+//     per request: the baseline of the throughput goal.
+//   - otelhttp_slog: the otelhttp mode plus the two records otelkit writes
+//     per request, hand-written as a user would to get otelkit's output: a
+//     handler inside otelhttp logs request_completed, a transport inside
+//     otelhttp's logs dependency_call, through one slog.Logger fanned out
+//     (slog.NewMultiHandler) to a JSON handler (to io.Discard) and the
+//     otelslog bridge (SDK batch processor, discarding exporter). It has no
+//     redaction, request IDs or sampling: the like-for-like baseline.
 //   - otelkit: otelsetup.Setup with the same discarding exporters and the
 //     same always-on sampler (globals installed, as a service would), the
 //     mux in httpmw.New, the client from deps.NewClient. Each request makes
@@ -30,7 +37,7 @@
 // refuses any other address) through the same http.Transport settings.
 //
 // One run: the parent re-executes its own binary once per mode and round,
-// interleaved (bare, otelhttp, otelkit, bare, …), with the child's
+// interleaved (bare, otelhttp, otelhttp_slog, otelkit, bare, …), with the child's
 // configuration in the OTELKIT_LOAD_CHILD environment variable. Each child
 // starts its server and client, sends -warmup requests (not measured), then
 // -n requests from -c workers, shuts down, and prints one JSON result line.

@@ -67,6 +67,10 @@ func checkResult(t *testing.T, res Result) {
 		if res.Spans != 2*sent || res.Logs != 0 {
 			t.Errorf("otelhttp: %d spans, %d logs, want %d and 0", res.Spans, res.Logs, 2*sent)
 		}
+	case modeOTelHTTPSlog:
+		if res.Spans != 2*sent || res.Logs != 2*sent {
+			t.Errorf("otelhttp_slog: %d spans, %d logs, want %d and %d", res.Spans, res.Logs, 2*sent, 2*sent)
+		}
 	case modeOtelkit:
 		if res.Spans != 2*sent || res.Logs < 2*sent {
 			t.Errorf("otelkit: %d spans, %d logs, want %d and at least %d", res.Spans, res.Logs, 2*sent, 2*sent)
@@ -87,15 +91,15 @@ func TestModesInProcess(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkResult(t, res)
-			if mode != modeOtelkit {
+			if mode != modeOtelkit && mode != modeOTelHTTPSlog {
 				return
 			}
 			sent := tinyN + tinyWarmup
 			if got := res.Events["request_completed"]; got != sent {
-				t.Errorf("otelkit: %d request_completed records, want %d (events %v)", got, sent, res.Events)
+				t.Errorf("%s: %d request_completed records, want %d (events %v)", mode, got, sent, res.Events)
 			}
 			if got := res.Events["dependency_call"]; got != sent {
-				t.Errorf("otelkit: %d dependency_call records, want %d (events %v)", got, sent, res.Events)
+				t.Errorf("%s: %d dependency_call records, want %d (events %v)", mode, got, sent, res.Events)
 			}
 		})
 	}
@@ -122,8 +126,8 @@ func TestCommand(t *testing.T) {
 	if !rep.OK {
 		t.Errorf("report not OK; progress:\n%s", progress.String())
 	}
-	if len(rep.Summary) != 3 || len(rep.Ratios) != 3 {
-		t.Fatalf("%d summaries and %d ratios, want 3 and 3", len(rep.Summary), len(rep.Ratios))
+	if len(rep.Summary) != len(allModes) || len(rep.Ratios) != 4 {
+		t.Fatalf("%d summaries and %d ratios, want %d and 4", len(rep.Summary), len(rep.Ratios), len(allModes))
 	}
 	for _, x := range rep.Ratios {
 		if !(x.RPS > 0) || !(x.P50 > 0) || !(x.PeakRSS > 0) {
@@ -151,7 +155,7 @@ func TestCommand(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if !back.OK || len(back.Summary) != 3 || back.Summary[0].Mode != modeBare {
+	if !back.OK || len(back.Summary) != len(allModes) || back.Summary[0].Mode != modeBare {
 		t.Errorf("JSON round trip: %+v", back.Summary)
 	}
 }
@@ -227,7 +231,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.N != 20000 || o.C != 16 || o.Rounds != 3 || o.Timeout != 2*time.Minute || len(o.Modes) != 3 {
+	if o.N != 20000 || o.C != 16 || o.Rounds != 3 || o.Timeout != 2*time.Minute || len(o.Modes) != len(allModes) {
 		t.Errorf("defaults: %+v", o)
 	}
 	if got := profilePath("/tmp/cpu.pprof", "otelkit", 2); got != "/tmp/cpu.otelkit.r2.pprof" {

@@ -91,14 +91,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.N, "n", 20000, "measured requests per mode and round")
 	fs.IntVar(&o.C, "c", 16, "concurrent client workers (keep-alive connections)")
 	fs.IntVar(&o.Warmup, "warmup", 500, "warm-up requests per mode and round, not measured")
-	fs.IntVar(&o.Rounds, "rounds", 3, "interleaved rounds (bare, otelhttp, otelkit, bare, …); the report shows the median")
+	fs.IntVar(&o.Rounds, "rounds", 3, "interleaved rounds (bare, otelhttp, otelhttp_slog, otelkit, bare, …); the report shows the median")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "hard limit of the whole run; rounds cut short are reported incomplete")
 	fs.BoolVar(&o.JSON, "json", false, "print JSON instead of the table")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write each child's CPU profile of its measured phase to this file, with .<mode>.r<round> inserted before the extension")
 	modes := fs.String("modes", strings.Join(allModes, ","), "comma-separated modes to run, in this order within a round")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./load [flags]   (from the bench module)")
-		fmt.Fprintln(stderr, "Loopback load test of bare, otelhttp and otelkit HTTP server+client; see the package doc.")
+		fmt.Fprintln(stderr, "Loopback load test of bare, otelhttp, otelhttp_slog and otelkit HTTP server+client; see the package doc.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

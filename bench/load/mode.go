@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/otelkit/otelkit/deps"
 	"github.com/otelkit/otelkit/httpmw"
 	"github.com/otelkit/otelkit/otelsetup"
+	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
@@ -27,18 +29,23 @@ import (
 
 // The modes, in the order they run within a round.
 const (
-	modeBare     = "bare"
-	modeOTelHTTP = "otelhttp"
-	modeOtelkit  = "otelkit"
+	modeBare         = "bare"
+	modeOTelHTTP     = "otelhttp"
+	modeOTelHTTPSlog = "otelhttp_slog"
+	modeOtelkit      = "otelkit"
 )
 
-var allModes = []string{modeBare, modeOTelHTTP, modeOtelkit}
+var allModes = []string{modeBare, modeOTelHTTP, modeOTelHTTPSlog, modeOtelkit}
 
 // modeDescriptions say what each mode includes; they head the report.
 var modeDescriptions = map[string]string{
 	modeBare: "http.ServeMux + plain http.Client; no telemetry",
 	modeOTelHTTP: "otelhttp.NewHandler + otelhttp.NewTransport; SDK TracerProvider (AlwaysSample, batch span processor, SDK default queue 2048) " +
 		"and MeterProvider (periodic reader every " + metricInterval.String() + "), both to discarding exporters; tracecontext+baggage propagation; no log record per request",
+	modeOTelHTTPSlog: "what a user would assemble for otelkit's output: the otelhttp mode plus, per request, the same two records otelkit writes " +
+		"(request_completed from a handler inside otelhttp, dependency_call from a transport inside otelhttp's), through one slog.Logger " +
+		"fanned out (slog.NewMultiHandler) to slog.NewJSONHandler(io.Discard) and the otelslog bridge on an SDK LoggerProvider " +
+		"(batch processor, SDK default queue 2048, discarding exporter)",
 	modeOtelkit: "otelsetup.Setup (globals on, production profile, AlwaysSample, runtime metrics off, discarding span/log exporters " +
 		"behind otelkit's batch processors with its default queues of 8192 spans and 20,480 log records, " +
 		"periodic metric reader every " + metricInterval.String() + " to a discarding exporter, JSON console to io.Discard) + httpmw.New + deps.NewClient(\"server\"); " +
@@ -69,7 +76,7 @@ func newStack(ctx context.Context, mode string, mux http.Handler, base http.Roun
 			shutdown: func(context.Context) error { return nil },
 		}, nil
 
-	case modeOTelHTTP:
+	case modeOTelHTTP, modeOTelHTTPSlog:
 		tp := sdktrace.NewTracerProvider(
 			sdktrace.WithSampler(sdktrace.AlwaysSample()),
 			sdktrace.WithBatcher(spanSink{sink}))
@@ -81,12 +88,24 @@ func newStack(ctx context.Context, mode string, mux http.Handler, base http.Roun
 			otelhttp.WithMeterProvider(mp),
 			otelhttp.WithPropagators(prop),
 		}
+		shutdown := func(ctx context.Context) error {
+			return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx))
+		}
+		handler, rt := mux, base
+		if mode == modeOTelHTTPSlog {
+			lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(logSink{sink})))
+			log := slog.New(slog.NewMultiHandler(
+				slog.NewJSONHandler(io.Discard, nil),
+				otelslog.NewHandler("otelkit-load", otelslog.WithLoggerProvider(lp))))
+			handler, rt = logRequests(log, mux), logCalls(log, "server", base)
+			shutdown = func(ctx context.Context) error {
+				return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx), lp.Shutdown(ctx))
+			}
+		}
 		return &stack{
-			handler: otelhttp.NewHandler(mux, "server", opts...),
-			client:  &http.Client{Transport: otelhttp.NewTransport(base, opts...)},
-			shutdown: func(ctx context.Context) error {
-				return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx))
-			},
+			handler:  otelhttp.NewHandler(handler, "server", opts...),
+			client:   &http.Client{Transport: otelhttp.NewTransport(rt, opts...)},
+			shutdown: shutdown,
 		}, nil
 
 	case modeOtelkit:
@@ -114,6 +133,82 @@ func newStack(ctx context.Context, mode string, mux http.Handler, base http.Roun
 	}
 	return nil, fmt.Errorf("unknown mode %q (want one of %v)", mode, allModes)
 }
+
+// logRequests logs one request_completed record per request, with the
+// fields otelkit's record has, as a hand-written middleware would.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rw, r)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request completed",
+			slog.String("event", "request_completed"),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("route", r.Pattern),
+			slog.Int("status", rw.status),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int64("bytes_in", max(r.ContentLength, 0)),
+			slog.Int64("bytes_out", rw.bytes),
+			slog.String("content_type", rw.Header().Get("Content-Type")),
+			slog.String("client_address", r.RemoteAddr),
+			slog.String("user_agent", r.UserAgent()))
+	})
+}
+
+// statusWriter remembers the status and counts the body bytes.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// logCalls logs one dependency_call record per call, with the fields
+// otelkit's record has, as a hand-written transport would.
+func logCalls(log *slog.Logger, dependency string, next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		start := time.Now()
+		resp, err := next.RoundTrip(r)
+		status, level := 0, slog.LevelInfo
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		if err != nil || status >= 400 {
+			level = slog.LevelWarn
+		}
+		attrs := [...]slog.Attr{
+			slog.String("event", "dependency_call"),
+			slog.String("dependency", dependency),
+			slog.String("method", r.Method),
+			slog.String("url", r.URL.String()),
+			slog.Int("status", status),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int("retries", 0),
+			{},
+		}
+		n := len(attrs) - 1
+		if err != nil {
+			attrs[n], n = slog.String("error", err.Error()), n+1
+		}
+		log.LogAttrs(r.Context(), level, "dependency call", attrs[:n]...)
+		return resp, err
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // newMux is the service under load, the same in every mode: GET
 // /items/{id} answers a JSON body of about 100 bytes.

@@ -146,7 +146,7 @@ func (r *report) summarize() {
 		}
 		return r.Summary[i], true
 	}
-	for _, pair := range [][2]string{{modeOTelHTTP, modeBare}, {modeOtelkit, modeBare}, {modeOtelkit, modeOTelHTTP}} {
+	for _, pair := range [][2]string{{modeOTelHTTP, modeBare}, {modeOtelkit, modeBare}, {modeOtelkit, modeOTelHTTP}, {modeOtelkit, modeOTelHTTPSlog}} {
 		a, okA := byMode(pair[0])
 		b, okB := byMode(pair[1])
 		if !okA || !okB {
