@@ -53,8 +53,10 @@
 // collector never blocks the caller and never grows memory without bound.
 // What does not fit, or fails to export, is counted in the
 // otelkit.telemetry.dropped metric (by signal and reason) and reported on
-// stderr at most once per interval for each signal. The log queue defaults to 20,480
-// records, so a burst logged just before a clean exit is delivered.
+// stderr at most once per interval for each signal. The log queue holds up
+// to 20,480 records by default, so a burst logged just before a clean exit
+// is delivered; only its first 2,048 are allocated up front, the rest only
+// while a burst or an outage needs them.
 //
 // # Shutdown
 //
