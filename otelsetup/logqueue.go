@@ -128,12 +128,34 @@ func (q *logQueue) ForceFlush(ctx context.Context) error {
 		q.drainLocked()
 		empty := q.head == len(q.spill)
 		q.mu.Unlock()
-		if err := q.Processor.ForceFlush(ctx); err != nil || empty {
+		if err := q.flushProcessor(ctx); err != nil || empty {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+	}
+}
+
+// flushProcessor runs the SDK processor's ForceFlush to its end and waits
+// for it until ctx ends. The batch processor takes every queued record out
+// before it exports them batch by batch, and stops between batches when
+// the flush's context ends: the records of the batches left would be lost
+// without reaching the counting exporter, and would keep their places in
+// the ring's and the admission's counts for good. So the flush itself is
+// not bounded by ctx; each of its exports is, by the export timeout, and
+// by Shutdown, which cancels exports still running at its deadline.
+func (q *logQueue) flushProcessor(ctx context.Context) error {
+	if ctx.Done() == nil {
+		return q.Processor.ForceFlush(ctx)
+	}
+	done := make(chan error, 1)
+	go func() { done <- q.Processor.ForceFlush(context.WithoutCancel(ctx)) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,5 +272,83 @@ func TestQueueLargerThanRingThroughSetup(t *testing.T) {
 	}
 	if got := g.received.Load() + dropped; got != n+1 { // + the start-up record
 		t.Errorf("delivered %d + dropped %d = %d, want %d", g.received.Load(), dropped, got, n+1)
+	}
+}
+
+// stallSink holds its first export until first is closed, then takes it;
+// later exports wait while stall is set, until their context ends.
+type stallSink struct {
+	first   chan struct{}
+	stall   atomic.Bool
+	exports atomic.Int64
+	got     atomic.Int64
+}
+
+func (s *stallSink) Export(ctx context.Context, rs []sdklog.Record) error {
+	if s.exports.Add(1) == 1 {
+		select {
+		case <-s.first:
+			s.got.Add(int64(len(rs)))
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for s.stall.Load() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	s.got.Add(int64(len(rs)))
+	return nil
+}
+
+func (s *stallSink) Shutdown(context.Context) error   { return nil }
+func (s *stallSink) ForceFlush(context.Context) error { return nil }
+
+// TestForceFlushDeadlineLosesNothing: a ForceFlush whose deadline passes
+// in the middle of exporting the queue in batches must not lose the
+// batches it had not reached, nor leave them counted in the queue's
+// bounds. (The SDK processor takes the whole queue out first and stops
+// between batches when the flush's context ends.)
+func TestForceFlushDeadlineLosesNothing(t *testing.T) {
+	sink := &stallSink{first: make(chan struct{})}
+	sink.stall.Store(true)
+	q, adm := newTestLogQueue(t, sink, 8, 100, 2)
+	emitBody(t, q, "0")
+	emitBody(t, q, "1") // a batch: the first export takes it and waits
+	for deadline := time.Now().Add(5 * time.Second); adm.exporting.Load() != 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first export did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := 2; i < 10; i++ {
+		emitBody(t, q, strconv.Itoa(i)) // the ring's 8 records: 4 batches
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	flushed := make(chan error, 1)
+	go func() { flushed <- q.ForceFlush(ctx) }()
+	time.Sleep(20 * time.Millisecond) // the flush request waits for the worker
+	close(sink.first)                 // the worker takes it: its first batch stalls past the deadline
+	if err := <-flushed; err == nil {
+		t.Fatal("ForceFlush returned no error at its deadline")
+	}
+	sink.stall.Store(false)
+	if err := q.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); sink.got.Load() < 10 || adm.inflight.Load() != 0 || q.inRing.Load() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered %d of 10; %d still counted queued, %d in the ring; drops %v",
+				sink.got.Load(), adm.inflight.Load(), q.inRing.Load(), adm.drops.counts[reasonIndex(reasonExportFailed)].Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := q.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
