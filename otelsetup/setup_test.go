@@ -239,36 +239,45 @@ func TestStartupRecordMasksSecrets(t *testing.T) {
 }
 
 // TestTrustedDebugSamplesTrace: with a sampler that samples nothing, a
-// request with a valid debug token still gets a sampled trace and DEBUG logs.
+// request with a valid debug token still gets a sampled trace, DEBUG logs
+// and its debug_sampled audit record, whatever the global level.
 func TestTrustedDebugSamplesTrace(t *testing.T) {
 	t.Setenv("OTELKIT_DEBUG_HEADER_SECRET", "fake-secret-for-tests-only")
 	t.Setenv("OTEL_TRACES_SAMPLER", "always_off")
-	var buf bytes.Buffer
-	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&buf), WithRuntimeMetrics(false), WithLogLevel(slog.LevelInfo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tel.Shutdown(context.Background())
-	p := tel.Sampling()
-	tok, err := p.SignToken(time.Now().Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := httptest.NewRequest(http.MethodGet, "/orders/1", nil)
-	r.Header.Set("X-Debug-Log", tok)
-	ctx, req := p.Start(r)
-	ctx, span := tel.TracerProvider().Tracer("t").Start(ctx, "GET /orders/{id}")
-	tel.Logger("app").DebugContext(ctx, "visible because trusted")
-	span.End()
-	_ = req.Finish(200, time.Millisecond, false)
-	if !span.SpanContext().IsSampled() {
-		t.Error("trusted debug request's trace not sampled")
-	}
-	if !strings.Contains(buf.String(), "visible because trusted") {
-		t.Errorf("DEBUG record of the trusted request missing:\n%s", buf.String())
-	}
-	if !strings.Contains(buf.String(), "debug_sampled") {
-		t.Errorf("no debug_sampled audit record:\n%s", buf.String())
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+		t.Run(level.String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(&buf), WithRuntimeMetrics(false), WithLogLevel(level))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tel.Shutdown(context.Background())
+			p := tel.Sampling()
+			tok, err := p.SignToken(time.Now().Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest(http.MethodGet, "/orders/1", nil)
+			r.Header.Set("X-Debug-Log", tok)
+			ctx, req := p.Start(r)
+			ctx, span := tel.TracerProvider().Tracer("t").Start(ctx, "GET /orders/{id}")
+			tel.Logger("app").DebugContext(ctx, "visible because trusted")
+			span.End()
+			_ = req.Finish(200, time.Millisecond, false)
+			tel.Logger("app").Info("after the request")
+			if !span.SpanContext().IsSampled() {
+				t.Error("trusted debug request's trace not sampled")
+			}
+			if !strings.Contains(buf.String(), "visible because trusted") {
+				t.Errorf("DEBUG record of the trusted request missing:\n%s", buf.String())
+			}
+			if !strings.Contains(buf.String(), `"event":"debug_sampled"`) {
+				t.Errorf("no debug_sampled audit record:\n%s", buf.String())
+			}
+			if got := strings.Contains(buf.String(), "after the request"); got != (level <= slog.LevelInfo) {
+				t.Errorf("INFO record outside the request written = %v at %v", got, level)
+			}
+		})
 	}
 }
 

@@ -90,7 +90,8 @@ func (p *Policy) SignToken(expiry time.Time) (string, error) {
 // the request ends, panics included.
 //
 // If the debug header is present, Start runs the trust check: a trusted
-// request gets forced debug and one debug_sampled audit record at INFO; an
+// request gets forced debug and one debug_sampled audit record at INFO,
+// logged with the request's context so that it passes any level; an
 // untrusted one is ignored, counted and reported at WARN (rate-limited).
 // Start never modifies r and never panics. With a nil policy it returns
 // r.Context() and a nil *Request, whose methods do nothing.
@@ -104,16 +105,21 @@ func (p *Policy) Start(r *http.Request) (context.Context, *Request) {
 	}
 	forced := Decision{}
 	if vals := r.Header.Values(p.cfg.header); len(vals) > 0 {
-		d := p.decide(r, vals)
-		if d.Trusted {
+		if d := p.decide(r, vals); d.Trusted {
 			forced = d
-			p.honour(ctx, r, d)
 		} else {
 			p.reject(ctx, r, d)
 		}
 	}
 	req := p.newRequest(forced)
-	return NewContext(ctx, req), req
+	ctx = NewContext(ctx, req)
+	if forced.Trusted {
+		// Logged in the request's context, which has forced debug: the
+		// audit record passes whatever the logger's level (WARN in
+		// production, say).
+		p.honour(ctx, r, forced)
+	}
+	return ctx, req
 }
 
 // StartContext begins the sampling state of a unit of work that is not an
