@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // Attr redacts one slog attribute and reports whether it changed anything.
@@ -101,6 +102,11 @@ func (p *Policy) value(v slog.Value) (slog.Value, bool) {
 		if isCardNumber(v.Uint64()) {
 			p.count(ruleCard)
 			return slog.StringValue(p.replacement(v.String())), true
+		}
+	case slog.KindFloat64:
+		if n, ok := wholeNumber(v.Float64()); ok && isCardNumber(n) {
+			p.count(ruleCard)
+			return slog.StringValue(p.replacement(strconv.FormatUint(n, 10))), true
 		}
 	case slog.KindGroup:
 		if g, ok := p.group(v.Group()); ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"strings"
@@ -91,6 +92,17 @@ func TestAttrAny(t *testing.T) {
 		{"unexported secret", creds{User: "bob", note: "token=abc"}, `{"pass":"","user":"bob"}`},
 		{"map any secret value", map[string]any{"x": Secret("s")}, `{"x":"[REDACTED]"}`},
 		{"int keys", map[int]string{1: "password=a"}, `{"1":"password=[REDACTED]"}`},
+		// What the encoders print for a type is its MarshalJSON, MarshalText
+		// or String output, so that is what must be redacted.
+		{"json.RawMessage", json.RawMessage(`{"user":"bob","password":"hunter2"}`), `{"password":"[REDACTED]","user":"bob"}`},
+		{"json.RawMessage in a struct", struct {
+			Body json.RawMessage `json:"body"`
+		}{json.RawMessage(`{"token":"t0k","n":4111111111111111}`)}, `{"body":{"n":"[REDACTED]","token":"[REDACTED]"}}`},
+		{"json.RawMessage not JSON", json.RawMessage(`password=hunter2`), `"password=[REDACTED]"`},
+		{"Stringer", dsn{user: "app", pw: "hunter2", host: "db"}, `"postgres://REDACTED:REDACTED@db"`},
+		{"Stringer in a map", map[string]any{"db": dsn{user: "app", pw: "hunter2", host: "db"}}, `{"db":"postgres://REDACTED:REDACTED@db"}`},
+		{"TextMarshaler", textSecret{"Bearer abc123def"}, `"Bearer [REDACTED]"`},
+		{"card in a decoded JSON body", decodeJSON(`{"cc":4111111111111111,"qty":2}`), `{"cc":"[REDACTED]","qty":2}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +121,36 @@ func TestAttrAny(t *testing.T) {
 	}
 }
 
+// dsn prints a connection string with its password, which no exported
+// field shows.
+type dsn struct{ user, pw, host string }
+
+func (d dsn) String() string { return "postgres://" + d.user + ":" + d.pw + "@" + d.host }
+
+type textSecret struct{ v string }
+
+func (s textSecret) MarshalText() ([]byte, error) { return []byte(s.v), nil }
+
+func decodeJSON(s string) any {
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestAttrFloatCardNumber(t *testing.T) {
+	p := New()
+	if got, changed := p.Attr(slog.Float64("cc", 4111111111111111)); !changed || got.Value.String() != Mask {
+		t.Errorf("card number as a float: %v, %v", got, changed)
+	}
+	for _, f := range []float64{4111111111111112, 12.5, 1e15 + 0.5, 3.14159, 1e20} {
+		if got, changed := p.Attr(slog.Float64("x", f)); changed {
+			t.Errorf("Attr(%v) = %v, want unchanged", f, got)
+		}
+	}
+}
+
 func TestAttrAnyClean(t *testing.T) {
 	p := New()
 	for _, v := range []any{
@@ -119,6 +161,11 @@ func TestAttrAnyClean(t *testing.T) {
 		time.Unix(0, 0),
 		struct{ A []string }{[]string{"x"}},
 		errors.New("plain"),
+		json.RawMessage(`{"user":"bob","n":12}`),
+		netip.MustParseAddr("10.0.0.1"), // a Stringer (IP rules are opt-in)
+		textSecret{"plain text"},
+		decodeJSON(`{"qty":2,"price":12.5,"order":4111111111111112}`),
+		time.Second,
 	} {
 		in := slog.Any("v", v)
 		got, changed := p.Attr(in)

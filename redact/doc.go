@@ -60,7 +60,11 @@
 // For slog, [Policy.Record] redacts a record, [Policy.Attr] and
 // [Policy.Attrs] attributes (resolving LogValuers and walking groups, and
 // the maps, slices and structs inside slog.Any within the limits of
-// [WithMaxDepth] and [WithMaxItems]), [Policy.Handler] wraps any handler and
+// [WithMaxDepth] and [WithMaxItems]; a value that says how it is printed
+// is redacted as printed: a json.Marshaler's JSON (a json.RawMessage body)
+// is decoded and walked, key rules included, a TextMarshaler's text and a
+// fmt.Stringer's String are scanned; card numbers are caught in float64s
+// too, where decoded JSON puts them), [Policy.Handler] wraps any handler and
 // [Policy.ReplaceAttr] plugs into the standard handlers. For traces,
 // [Policy.KeyValue] redacts an attribute and [Policy.SpanExporter] wraps an
 // exporter so span attributes, events (exception messages) and status

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -112,6 +113,32 @@ func FuzzHeader(f *testing.F) {
 				if strings.Join(again[k], ",") != strings.Join(out[k], ",") {
 					t.Fatalf("not idempotent for %q: %q then %q", k, out[k], again[k])
 				}
+			}
+		}
+	})
+}
+
+// FuzzJSONValue walks fuzzed JSON as a json.RawMessage value and inside a
+// decoded body: it must never panic, its result must still encode, and a
+// password planted beside the fuzzed value must not come out.
+func FuzzJSONValue(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `[1,"x",null,true]`, `"Bearer abc123def"`, `{"n":4111111111111111}`,
+		`{"a":{"b":{"c":{"d":[1,2,{"token":"t"}]}}}}`, `1e400`, `{"a":1}{"b":2}`, `not json`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, p := range fuzzPolicies {
+			w := walker{p: p, budget: p.maxItems}
+			w.walk(json.RawMessage(data)) // no recover here: a panic fails the test
+			planted := json.RawMessage(`{"password":"` + canaryKV + `","v":` + string(data) + `}`)
+			w = walker{p: p, budget: p.maxItems}
+			r, ch := w.walk(planted)
+			out, err := json.Marshal(r)
+			if ch && err != nil {
+				t.Fatalf("redacted value does not encode: %v", err)
+			}
+			if json.Valid(planted) && (!ch || strings.Contains(string(out), canaryKV)) {
+				t.Fatalf("planted password survived in %s", out)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package redact
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -63,6 +64,11 @@ func (p *Policy) attrValue(key string, v attribute.Value) (attribute.Value, bool
 		if n := v.AsInt64(); n > 0 && isCardNumber(uint64(n)) {
 			p.count(ruleCard)
 			return attribute.StringValue(p.replacement(v.String())), true
+		}
+	case attribute.FLOAT64:
+		if n, ok := wholeNumber(v.AsFloat64()); ok && isCardNumber(n) {
+			p.count(ruleCard)
+			return attribute.StringValue(p.replacement(strconv.FormatUint(n, 10))), true
 		}
 	case attribute.STRINGSLICE:
 		ss := v.AsStringSlice() // a copy

@@ -1,10 +1,12 @@
 package redact
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"reflect"
 	"strings"
@@ -16,7 +18,10 @@ var (
 	errorType         = reflect.TypeFor[error]()
 	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+	stringerType      = reflect.TypeFor[fmt.Stringer]()
 	urlType           = reflect.TypeFor[url.URL]()
+	timeType          = reflect.TypeFor[time.Time]()
+	durationType      = reflect.TypeFor[time.Duration]()
 )
 
 // walker walks a value inside slog.Any, within a budget of elements.
@@ -40,7 +45,7 @@ func (w *walker) value(v reflect.Value, depth int, build bool) (any, bool) {
 	}
 	t := v.Type()
 	if build && t.NumMethod() > 0 && v.Kind() != reflect.Interface {
-		if r, ch, done := w.methods(v, t); done {
+		if r, ch, done := w.methods(v, t, depth); done {
 			return r, ch
 		}
 	}
@@ -58,6 +63,12 @@ func (w *walker) value(v reflect.Value, depth int, build bool) (any, bool) {
 		if isCardNumber(v.Uint()) {
 			w.p.count(ruleCard)
 			return w.p.replacement(v.String()), true
+		}
+	case reflect.Float64:
+		// JSON numbers decode to float64: a card number in a decoded body.
+		if n, ok := wholeNumber(v.Float()); ok && isCardNumber(n) {
+			w.p.count(ruleCard)
+			return w.p.replacement(fmt.Sprint(n)), true
 		}
 	case reflect.Interface, reflect.Pointer:
 		if v.IsNil() {
@@ -79,19 +90,19 @@ func (w *walker) value(v reflect.Value, depth int, build bool) (any, bool) {
 
 // methods handles the types that say how they are logged. done reports
 // whether v is settled.
-func (w *walker) methods(v reflect.Value, t reflect.Type) (r any, changed, done bool) {
+func (w *walker) methods(v reflect.Value, t reflect.Type, depth int) (r any, changed, done bool) {
+	if t == timeType || t == durationType {
+		return nil, false, true
+	}
+	if v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, false, true
+	}
 	switch {
 	case t.Implements(logValuerType):
 		lv, _ := v.Interface().(slog.LogValuer)
-		if v.Kind() == reflect.Pointer && v.IsNil() {
-			return nil, false, true
-		}
 		a, _ := w.p.attr(slog.Any("", lv))
 		return plain(a.Value), true, true
 	case t.Implements(errorType):
-		if v.Kind() == reflect.Pointer && v.IsNil() {
-			return nil, false, true
-		}
 		err, _ := v.Interface().(error)
 		if s, ok := w.p.errorText(err); ok {
 			return s, true, true
@@ -102,17 +113,71 @@ func (w *walker) methods(v reflect.Value, t reflect.Type) (r any, changed, done 
 		if t == urlType {
 			uu := v.Interface().(url.URL)
 			u = &uu
-		} else if u, _ = v.Interface().(*url.URL); u == nil {
-			return nil, false, true
+		} else {
+			u, _ = v.Interface().(*url.URL)
 		}
 		if s, r := u.String(), w.p.URL(u); r != s {
 			return r, true, true
 		}
 		return nil, false, true
-	case t.Implements(jsonMarshalerType), t.Implements(textMarshalerType):
+	case t.Implements(jsonMarshalerType):
+		// What JSON output shows is the method's output (a json.RawMessage
+		// body, say), so that is what is redacted: decoded and walked, key
+		// rules included.
+		m, _ := v.Interface().(json.Marshaler)
+		b, err := m.MarshalJSON()
+		if err != nil {
+			return nil, false, true
+		}
+		r, changed = w.decoded(b, depth)
+		return r, changed, true
+	case t.Implements(textMarshalerType):
+		m, _ := v.Interface().(encoding.TextMarshaler)
+		b, err := m.MarshalText()
+		if err != nil {
+			return nil, false, true
+		}
+		if s, ok := w.p.text(string(b)); ok {
+			return s, true, true
+		}
 		return nil, false, true
+	case t.Implements(stringerType):
+		// Text output and the OTLP bridge print String(), which may show
+		// what no exported field does (a DSN with its password).
+		st, _ := v.Interface().(fmt.Stringer)
+		if s, ok := w.p.text(st.String()); ok {
+			return s, true, true
+		}
+		// Not settled: JSON output shows its exported fields.
 	}
 	return nil, false, false
+}
+
+// decoded redacts JSON text: decoded (numbers kept exact) and walked when
+// it is valid, as text otherwise.
+func (w *walker) decoded(b []byte, depth int) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil || dec.More() {
+		if s, ok := w.p.text(string(b)); ok {
+			return s, true
+		}
+		return nil, false
+	}
+	if depth >= w.p.maxDepth {
+		return w.truncated()
+	}
+	return w.value(reflect.ValueOf(x), depth+1, true)
+}
+
+// wholeNumber returns f as a uint64 when it is a whole number of 12 to 19
+// digits, the range where a card number can hide.
+func wholeNumber(f float64) (uint64, bool) {
+	if f < 1e12 || f >= 1e19 || f != math.Trunc(f) {
+		return 0, false
+	}
+	return uint64(f), true
 }
 
 func (w *walker) truncated() (any, bool) {
@@ -131,7 +196,7 @@ func (w *walker) spend() bool {
 }
 
 func (w *walker) structValue(v reflect.Value, t reflect.Type, depth int, build bool) (any, bool) {
-	if t == reflect.TypeFor[time.Time]() {
+	if t == timeType {
 		return nil, false
 	}
 	if depth >= w.p.maxDepth {
