@@ -94,6 +94,9 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 	}
 	if c.disabled {
 		t.tp, t.mp, t.lp = tracenoop.NewTracerProvider(), metricnoop.NewMeterProvider(), lognoop.NewLoggerProvider()
+		// The console and files still get records: they are redacted as
+		// ever.
+		t.redact = c.buildRedaction(t.mp)
 		t.handler = t.newHandler(c, console, nil)
 		t.finals = append(t.finals, t.handler.Close)
 		t.installGlobals(c)
@@ -641,6 +644,12 @@ func (t *Telemetry) logStart() {
 		attrs = append(attrs, slog.String(s.Key, s.Value+" ("+string(s.Source)+")"))
 	}
 	c := t.cfg
+	if c.disabled {
+		t.handler.Logger("otelkit").Info("telemetry started",
+			slog.String("traces", "disabled (OTEL_SDK_DISABLED)"), slog.String("metrics", "disabled (OTEL_SDK_DISABLED)"),
+			slog.String("logs", "console only"), slog.Group("config", attrs...))
+		return
+	}
 	traces := t.describe(c.exporterFor(c.tracesExporter, c.tracesEndpoint), c.tracesEndpoint, "/v1/traces")
 	if c.spanExporter != nil {
 		traces = "exporter given in code"

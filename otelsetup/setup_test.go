@@ -202,9 +202,18 @@ func TestDisabled(t *testing.T) {
 	if span.SpanContext().IsValid() {
 		t.Error("disabled SDK made a real span")
 	}
-	tel.Logger("app").Info("still logging")
+	tel.Logger("app").Info("still logging", "password", "fake-hunter2", "auth", "Bearer fake.jwt.token-abc123")
 	if !strings.Contains(buf.String(), "still logging") {
 		t.Errorf("console logger does not work when disabled: %q", buf.String())
+	}
+	// The SDK is off, not redaction.
+	for _, secret := range []string{"fake-hunter2", "fake.jwt.token-abc123"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("secret %q on the console with the SDK disabled:\n%s", secret, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), `"traces":"disabled (OTEL_SDK_DISABLED)"`) {
+		t.Errorf("start-up record does not say the SDK is disabled:\n%s", buf.String())
 	}
 }
 
