@@ -2,6 +2,7 @@ package otelsetup
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -19,13 +20,23 @@ import (
 // consoleSpanExporter prints one line per span:
 //
 //	2026-02-23T10:15:42.123Z SPAN GET /orders/{id} 12.3ms trace_id=… span_id=… parent_id=… status=Error http.route=/orders/{id}
+//
+// or, when the console's log format is JSON, one JSON object per span in
+// the shape of a log line, so a JSON log stream stays parseable:
+//
+//	{"time":"…","level":"INFO","logger":"otelkit.traces","msg":"span","name":"GET /orders/{id}","duration_ms":12.3,"kind":"server","trace_id":"…",…,"attributes":{…}}
 type consoleSpanExporter struct {
-	w io.Writer // shared with the other console outputs, and locked
+	w    io.Writer // shared with the other console outputs, and locked
+	json bool
 }
 
 func (e *consoleSpanExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
 	var b []byte
 	for _, s := range spans {
+		if e.json {
+			b = appendSpanJSON(b, s)
+			continue
+		}
 		b = s.EndTime().UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
 		b = append(b, " SPAN "...)
 		b = appendConsoleValue(b, s.Name())
@@ -66,8 +77,13 @@ func (e *consoleSpanExporter) Shutdown(context.Context) error { return nil }
 // consoleMetricExporter prints one line per data point at each export:
 //
 //	METRIC http.server.request.duration{http.route=/orders/{id}} count=3 sum=0.042 unit=s
+//
+// or, when the console's log format is JSON, one JSON object per point:
+//
+//	{"time":"…","level":"INFO","logger":"otelkit.metrics","msg":"metric","name":"http.server.request.duration","attributes":{…},"count":3,"sum":0.042,"unit":"s"}
 type consoleMetricExporter struct {
-	w io.Writer // shared with the other console outputs, and locked
+	w    io.Writer // shared with the other console outputs, and locked
+	json bool
 }
 
 func (e *consoleMetricExporter) Temporality(k sdkmetric.InstrumentKind) metricdata.Temporality {
@@ -80,6 +96,13 @@ func (e *consoleMetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetri
 
 func (e *consoleMetricExporter) Export(_ context.Context, rm *metricdata.ResourceMetrics) error {
 	var b []byte
+	now := time.Now()
+	appendMetricLine := func(b []byte, m metricdata.Metrics, set attribute.Set, value string) []byte {
+		if e.json {
+			return appendMetricJSON(b, now, m, set, value)
+		}
+		return appendMetricText(b, m, set, value)
+	}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
@@ -121,7 +144,7 @@ func (e *consoleMetricExporter) Export(_ context.Context, rm *metricdata.Resourc
 	return err
 }
 
-func appendMetricLine(b []byte, m metricdata.Metrics, set attribute.Set, value string) []byte {
+func appendMetricText(b []byte, m metricdata.Metrics, set attribute.Set, value string) []byte {
 	b = append(b, "METRIC "...)
 	b = append(b, m.Name...)
 	if set.Len() > 0 {
@@ -173,4 +196,100 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(10 * time.Microsecond)
 	}
 	return d.Round(time.Microsecond)
+}
+
+// appendJSONHead starts a JSON console line shaped like a log record's.
+func appendJSONHead(b []byte, t time.Time, logger, msg string) []byte {
+	b = append(b, `{"time":"`...)
+	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+	b = append(b, `","level":"INFO","logger":`...)
+	b = appendJSONString(b, logger)
+	b = append(b, `,"msg":`...)
+	return appendJSONString(b, msg)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	j, _ := json.Marshal(s) // a string always encodes
+	return append(b, j...)
+}
+
+// appendJSONAttrs appends ,"attributes":{…} when there are any.
+func appendJSONAttrs(b []byte, kvs []attribute.KeyValue) []byte {
+	if len(kvs) == 0 {
+		return b
+	}
+	b = append(b, `,"attributes":{`...)
+	for i, kv := range kvs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, string(kv.Key))
+		b = append(b, ':')
+		j, err := json.Marshal(kv.Value.AsInterface())
+		if err != nil { // NaN or ±Inf
+			j, _ = json.Marshal(kv.Value.Emit())
+		}
+		b = append(b, j...)
+	}
+	return append(b, '}')
+}
+
+func appendSpanJSON(b []byte, s sdktrace.ReadOnlySpan) []byte {
+	b = appendJSONHead(b, s.EndTime(), "otelkit.traces", "span")
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, s.Name())
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, float64(s.EndTime().Sub(s.StartTime()).Microseconds())/1000, 'f', -1, 64)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, s.SpanKind().String())
+	b = append(b, `,"trace_id":"`...)
+	b = append(b, s.SpanContext().TraceID().String()...)
+	b = append(b, `","span_id":"`...)
+	b = append(b, s.SpanContext().SpanID().String()...)
+	b = append(b, '"')
+	if p := s.Parent(); p.IsValid() {
+		b = append(b, `,"parent_id":"`...)
+		b = append(b, p.SpanID().String()...)
+		b = append(b, '"')
+	}
+	if st := s.Status(); st.Code == codes.Error {
+		b = append(b, `,"status":"Error"`...)
+		if st.Description != "" {
+			b = append(b, `,"status_message":`...)
+			b = appendJSONString(b, st.Description)
+		}
+	}
+	b = appendJSONAttrs(b, s.Attributes())
+	if n := len(s.Events()); n > 0 {
+		b = append(b, `,"events":`...)
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, '}', '\n')
+}
+
+// appendMetricJSON writes one point; value is the text form's
+// "value=…" or "count=… sum=…", turned into JSON fields.
+func appendMetricJSON(b []byte, t time.Time, m metricdata.Metrics, set attribute.Set, value string) []byte {
+	b = appendJSONHead(b, t, "otelkit.metrics", "metric")
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, m.Name)
+	kvs := set.ToSlice()
+	sort.Slice(kvs, func(i, j int) bool { return kvs[i].Key < kvs[j].Key })
+	b = appendJSONAttrs(b, kvs)
+	for _, f := range strings.Fields(value) {
+		k, v, _ := strings.Cut(f, "=")
+		b = append(b, ',')
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		if json.Valid([]byte(v)) { // a number; NaN and ±Inf are not JSON
+			b = append(b, v...)
+		} else {
+			b = appendJSONString(b, v)
+		}
+	}
+	if m.Unit != "" {
+		b = append(b, `,"unit":`...)
+		b = appendJSONString(b, m.Unit)
+	}
+	return append(b, '}', '\n')
 }

@@ -153,7 +153,7 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 			t.tp = tracenoop.NewTracerProvider()
 			return nil
 		case "console":
-			exp = &consoleSpanExporter{w: console}
+			exp = &consoleSpanExporter{w: console, json: c.logFormat == logbridge.FormatJSON}
 		default:
 			var err error
 			if exp, err = newSpanExporter(ctx, c, t.otlpClient(c)); err != nil {
@@ -228,7 +228,7 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 			}
 		}
 	default:
-		var exp sdkmetric.Exporter = &consoleMetricExporter{w: console}
+		var exp sdkmetric.Exporter = &consoleMetricExporter{w: console, json: c.logFormat == logbridge.FormatJSON}
 		if name == "otlp" {
 			var err error
 			if exp, err = newMetricExporter(ctx, c, t.otlpClient(c)); err != nil {
