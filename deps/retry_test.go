@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -54,26 +56,10 @@ func TestRetry503ThenSuccess(t *testing.T) {
 		logical.Parent.SpanID() != root.SpanContext().SpanID() {
 		t.Errorf("logical span %q %v", logical.Name, logical.SpanKind)
 	}
-	host, port := hostPortOf(t, url)
-	for i, a := range []struct {
-		status int
-	}{{503}, {200}} {
-		stub := spans[i]
-		if stub.Name != "GET" || stub.SpanKind != trace.SpanKindClient || stub.Parent.SpanID() != logical.SpanContext.SpanID() {
-			t.Errorf("attempt %d: %q %v, parent %v", i, stub.Name, stub.SpanKind, stub.Parent.SpanID())
-		}
-		want := map[string]any{
-			"http.request.method": "GET", "url.full": url, "server.address": host, "server.port": port,
-			"service.peer.name": "inventory", "http.response.status_code": a.status,
-		}
-		if a.status == 503 {
-			want["error.type"] = "503"
-		}
-		if i > 0 {
-			want["http.request.resend_count"] = i
-		}
-		checkMap(t, "attempt "+strconv.Itoa(i), attrMap(stub.Attributes), want)
-	}
+	checkAttempts(t, h, spans, logical.SpanContext.SpanID(), []attempt{
+		{url: url, status: 503, errType: "503"},
+		{url: url, status: 200, resend: 1},
+	})
 	if a1.Status.Code != codes.Error || a2.Status.Code != codes.Unset || logical.Status.Code != codes.Unset {
 		t.Errorf("statuses %v %v %v", a1.Status, a2.Status, logical.Status)
 	}
@@ -92,20 +78,78 @@ func TestRetry503ThenSuccess(t *testing.T) {
 	if rec.SpanID != logical.SpanContext.SpanID().String() {
 		t.Error("record is not on the logical span")
 	}
+}
+
+// attempt is what one attempt of a call (a retry or a redirect hop) must
+// leave behind.
+type attempt struct {
+	url     string
+	status  int
+	errType string // "": none
+	resend  int    // http.request.resend_count; 0: absent
+}
+
+// checkAttempts compares, for each attempt in order, its span (the first
+// len(want) of spans) exactly: name, kind, parent and every attribute. It
+// then checks that the duration metric has exactly one point per attempt,
+// with exact attributes, a count of 1 and its attempt span's duration as
+// sum. Attempts must differ in status, which pairs points with spans.
+func checkAttempts(t *testing.T, h *harness, spans tracetest.SpanStubs, parent trace.SpanID, want []attempt) {
+	t.Helper()
+	if len(spans) < len(want) {
+		t.Fatalf("spans %v, want %d attempts", spanNames(spans), len(want))
+	}
+	type expected struct {
+		span  tracetest.SpanStub
+		attrs map[string]any
+	}
+	byStatus := map[int64]expected{}
+	for i, w := range want {
+		what := "attempt " + strconv.Itoa(i)
+		s := spans[i]
+		if s.Name != "GET" || s.SpanKind != trace.SpanKindClient || s.Parent.SpanID() != parent {
+			t.Errorf("%s: %q %v, parent %v, want %v", what, s.Name, s.SpanKind, s.Parent.SpanID(), parent)
+		}
+		host, port := hostPortOf(t, w.url)
+		wantSpan := map[string]any{
+			"http.request.method": "GET", "url.full": w.url, "server.address": host, "server.port": port,
+			"service.peer.name": "inventory", "http.response.status_code": w.status,
+		}
+		wantMetric := map[string]any{
+			"http.request.method": "GET", "server.address": host, "server.port": port,
+			"url.scheme": strings.SplitN(w.url, ":", 2)[0], "service.peer.name": "inventory",
+			"http.response.status_code": w.status,
+		}
+		if w.errType != "" {
+			wantSpan["error.type"] = w.errType
+			wantMetric["error.type"] = w.errType
+		}
+		if w.resend > 0 {
+			wantSpan["http.request.resend_count"] = w.resend
+		}
+		checkMap(t, what+" span attributes", attrMap(s.Attributes), wantSpan)
+		if _, dup := byStatus[int64(w.status)]; dup {
+			t.Fatalf("%s: status %d repeats", what, w.status)
+		}
+		byStatus[int64(w.status)] = expected{s, wantMetric}
+	}
 
 	// One point per attempt, each its attempt span's duration.
 	points := h.points(MetricHTTPDuration)
-	if len(points) != 2 {
-		t.Fatalf("%d points", len(points))
+	if len(points) != len(want) {
+		t.Fatalf("%d points, want one per attempt (%d)", len(points), len(want))
 	}
 	for _, p := range points {
 		status, _ := p.Attributes.Value("http.response.status_code")
-		span := a2
-		if status.AsInt64() == 503 {
-			span = a1
+		e, ok := byStatus[status.AsInt64()]
+		if !ok {
+			t.Errorf("point for status %v, which no attempt had", status.AsInt64())
+			continue
 		}
-		if p.Count != 1 || p.Sum != span.EndTime.Sub(span.StartTime).Seconds() {
-			t.Errorf("point %v: count %d sum %v", status.AsInt64(), p.Count, p.Sum)
+		what := "point " + strconv.FormatInt(status.AsInt64(), 10)
+		checkMap(t, what+" attributes", setMap(p.Attributes), e.attrs)
+		if d := e.span.EndTime.Sub(e.span.StartTime).Seconds(); p.Count != 1 || p.Sum != d {
+			t.Errorf("%s: count %d sum %v, want 1 and %v", what, p.Count, p.Sum, d)
 		}
 	}
 }
@@ -118,16 +162,34 @@ func TestRetry429RetryAfter(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || calls.Load() != 2 {
 		t.Fatalf("resp %v err %v calls %d", resp, err, calls.Load())
 	}
-	spans := h.spans()
+	spans := h.spans() // attempt 1, attempt 2, logical
+	if len(spans) != 3 {
+		t.Fatalf("spans %v", spanNames(spans))
+	}
+	logical := spans[2]
+	if logical.Name != "inventory GET" || logical.SpanKind != trace.SpanKindInternal || logical.Parent.IsValid() {
+		t.Errorf("logical span %q %v, parent %v", logical.Name, logical.SpanKind, logical.Parent.SpanID())
+	}
 	if gap := spans[1].StartTime.Sub(spans[0].EndTime); gap < time.Second {
 		t.Errorf("retried after %v, Retry-After said 1s", gap)
 	}
+	checkAttempts(t, h, spans, logical.SpanContext.SpanID(), []attempt{
+		{url: url, status: 429, errType: "429"},
+		{url: url, status: 200, resend: 1},
+	})
+
 	rec := h.record(EventDependencyCall)
-	if rec.Level != "WARN" || rec.Attrs[FieldRetries] != 1.0 || rec.Attrs[FieldStatus] != 200.0 {
-		t.Errorf("record %s %v", rec.Level, rec.Attrs)
+	if rec.Level != "WARN" || rec.Message != msgDependencyCall || rec.Logger != LoggerName {
+		t.Errorf("level %s message %q logger %q, want WARN: retried", rec.Level, rec.Message, rec.Logger)
 	}
-	if attrMap(spans[0].Attributes)["error.type"] != "429" {
-		t.Errorf("first attempt %v", attrMap(spans[0].Attributes))
+	checkMap(t, "record", rec.Attrs, map[string]any{
+		FieldEvent: EventDependencyCall, FieldDependency: "inventory", FieldMethod: "GET", FieldURL: url,
+		FieldStatus: 200, FieldRetries: 1, FieldDurationMS: wantMillis(logical),
+		// The 1 s wait puts the logical call past DefaultSlowThreshold.
+		FieldSlow: true,
+	})
+	if rec.TraceID != logical.SpanContext.TraceID().String() || rec.SpanID != logical.SpanContext.SpanID().String() {
+		t.Error("record is not on the logical span")
 	}
 }
 

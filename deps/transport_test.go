@@ -352,39 +352,33 @@ func TestRedirectChain(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("%d records, want one per hop:\n%s", len(recs), h.rec.Output())
 	}
-	spans := h.spans()
-	want := []struct {
-		path   string
-		status int
-	}{{"/a", 302}, {"/b", 301}, {"/c", 200}}
-	for i, w := range want {
-		got := without(recs[i].Attrs, FieldDurationMS)
+	spans := h.spans() // one per hop, then the caller's
+	if len(spans) != 4 {
+		t.Fatalf("spans %v, want one per hop and the caller's", spanNames(spans))
+	}
+	hops := []attempt{
+		{url: srv.URL + "/a", status: 302},
+		{url: srv.URL + "/b", status: 301, resend: 1},
+		{url: srv.URL + "/c", status: 200, resend: 2},
+	}
+	// Every hop's span and metric point, exactly.
+	checkAttempts(t, h, spans, parent.SpanContext().SpanID(), hops)
+	for i, w := range hops {
+		rec := recs[i]
 		wantRec := map[string]any{
 			FieldEvent: EventDependencyCall, FieldDependency: "inventory", FieldMethod: "GET",
-			FieldURL: srv.URL + w.path, FieldStatus: w.status, FieldRetries: 0,
+			FieldURL: w.url, FieldStatus: w.status, FieldRetries: 0, FieldDurationMS: wantMillis(spans[i]),
 		}
 		if i > 0 {
 			wantRec[FieldRedirects] = i
 		}
-		checkMap(t, "record "+w.path, got, wantRec)
-		if recs[i].Level != "INFO" {
-			t.Errorf("%s at %s", w.path, recs[i].Level)
+		checkMap(t, "record "+w.url, rec.Attrs, wantRec)
+		if rec.Level != "INFO" || rec.Message != msgDependencyCall || rec.Logger != LoggerName {
+			t.Errorf("%s: level %s message %q logger %q", w.url, rec.Level, rec.Message, rec.Logger)
 		}
-		s := spans[i]
-		if s.Parent.SpanID() != parent.SpanContext().SpanID() {
-			t.Errorf("hop %s is not a child of the caller's span", w.path)
+		if rec.TraceID != spans[i].SpanContext.TraceID().String() || rec.SpanID != spans[i].SpanContext.SpanID().String() {
+			t.Errorf("record of %s is not on its hop's span", w.url)
 		}
-		m := attrMap(s.Attributes)
-		if i == 0 {
-			if _, ok := m["http.request.resend_count"]; ok {
-				t.Errorf("first hop has resend_count")
-			}
-		} else if m["http.request.resend_count"] != int64(i) {
-			t.Errorf("hop %s resend_count %v, want %d", w.path, m["http.request.resend_count"], i)
-		}
-	}
-	if n := len(h.points(MetricHTTPDuration)); n != 3 {
-		t.Errorf("%d metric points, want one per status", n)
 	}
 }
 
@@ -613,6 +607,9 @@ func TestLogicalCall(t *testing.T) {
 		}
 	}
 	recs := h.records(EventDependencyCall)
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want one per call:\n%s", len(recs), h.rec.Output())
+	}
 	for i, r := range recs {
 		want := "WARN"
 		if i > 0 {

@@ -124,7 +124,7 @@ func BenchmarkDebugNotSampled(b *testing.B) {
 	octx, other := policy.StartContext(context.Background())
 	defer other.Finish(200, 0, false)
 	octx = trace.ContextWithSpanContext(octx, trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}}))
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled}))
 	if !other.Enabled(octx, slog.LevelDebug) || req.Enabled(ctx, slog.LevelDebug) {
 		b.Fatal("benchmark traces picked wrongly")
 	}

@@ -42,16 +42,24 @@
 // from the trace ID by the rule of OpenTelemetry's TraceIDRatioBased sampler
 // ([RatioSampled]), so every service and every policy with the same ratio
 // decides the same way for a trace, and with the trace sampler at the same
-// ratio the detailed logs are those of sampled traces. The span starts after
-// [Policy.Start], so [Request.Enabled] decides at the first record that has a
-// span in its context, and caches the decision.
+// ratio the detailed logs are those of sampled traces. The span must also be
+// sampled: a trace the sampler dropped (a remote parent that was not sampled
+// under ParentBased, or a trace sampler at a lower ratio than WithRatio's)
+// gets no detail, so detailed records always belong to a recorded trace. The
+// span starts after [Policy.Start], so [Request.Enabled] decides at the first
+// record that has a span in its context, and caches the decision; records
+// logged before any span exists get no ratio detail. A ratio of 1 turns
+// detail on for every request from the start, whatever the trace sampler
+// decides.
 //
 // # Tail buffer
 //
 // With [WithTailBuffer], records of a request that is neither forced nor
 // ratio sampled, at or below [WithTailLevel] and not enabled by the handler,
 // are held ([Request.Hold]) in a buffer bounded by records and by estimated
-// bytes; the oldest are dropped first and counted. [Request.Finish] writes
+// bytes; the oldest are dropped first and counted. The estimate includes what
+// values of kind Any (maps, slices, structs, errors) and LogValuers refer
+// to, found by a reflective walk bounded in work and depth. [Request.Finish] writes
 // them, in order and with their own timestamps, marked sampled_by=tail, when
 // the request ended with a 5xx, a panic, a record at or above
 // [WithTailTriggerLevel] (reported by [Request.ObserveLevel]) or took longer
@@ -94,7 +102,8 @@
 // # Noisy records
 //
 // [Policy.KeepNoisy] keeps 1 in N records of a noisy kind (request_completed
-// of health probes, say) per key, never drops WARN and above, and counts what
+// of health probes, say), counted per key in a fixed set of 1024 hashed
+// counters that keys may share, never drops WARN and above, and counts what
 // it drops.
 //
 // # Metrics

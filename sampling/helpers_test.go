@@ -101,11 +101,19 @@ func newRequest(remote string, header http.Header) *http.Request {
 	return r
 }
 
-// withTrace returns ctx carrying a span context with the given trace ID.
+// withTrace returns ctx carrying a sampled span context with the given trace
+// ID, as the SDK's span of a sampled trace has.
 func withTrace(ctx context.Context, id trace.TraceID) context.Context {
+	return withSpanContext(ctx, id, trace.FlagsSampled)
+}
+
+// withSpanContext returns ctx carrying a span context with the given trace
+// ID and flags.
+func withSpanContext(ctx context.Context, id trace.TraceID, flags trace.TraceFlags) context.Context {
 	return trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID: id,
-		SpanID:  trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
+		TraceID:    id,
+		SpanID:     trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
+		TraceFlags: flags,
 	}))
 }
 

@@ -19,8 +19,13 @@ type noisyCounters struct {
 
 // KeepNoisy reports whether to keep a record of a noisy kind, such as
 // request_completed for a health probe, identified by key (for example the
-// event name and route). It keeps the first record of each key and then 1 in
-// N (see [WithNoisyEvery]); records at WARN and above are always kept.
+// event name and route). Keys are hashed (with a per-policy random seed)
+// into 1024 counters, and each counter keeps its first record and then
+// every Nth (see [WithNoisyEvery]). A key alone in its counter thus keeps
+// its first record and 1 in N after it; keys that share a counter share
+// the count, so together they keep 1 in N, and a key's own first record
+// may be dropped if another key in its counter came before it. With many
+// keys, some always share. Records at WARN and above are always kept.
 // Dropped records are counted. It is safe for concurrent use and does not
 // allocate.
 func (p *Policy) KeepNoisy(ctx context.Context, key string, level slog.Level) bool {

@@ -59,10 +59,14 @@ func TestRatioObservedRate(t *testing.T) {
 				}
 			}
 			got := float64(hits) / n
-			// ±1 percentage point; the binomial standard deviation at n=100,000
-			// is at most 0.16 points, so this never flakes.
-			if math.Abs(got-ratio) > 0.01 {
-				t.Fatalf("ratio %v: observed %v", ratio, got)
+			// Five binomial standard deviations: 0.16 points at 0.01, so an
+			// implementation that never (or always) samples fails at every
+			// ratio strictly between 0 and 1, while a correct one is off by
+			// more with probability below 1e-6 (and the seeds are fixed).
+			// At 0 and 1 the deviation is 0: the count must be exact.
+			sigma := math.Sqrt(ratio * (1 - ratio) / n)
+			if math.Abs(got-ratio) > 5*sigma {
+				t.Fatalf("ratio %v: observed %v, more than 5σ (%.5f) away", ratio, got, 5*sigma)
 			}
 			t.Logf("ratio %v: observed %.4f", ratio, got)
 		})
@@ -127,3 +131,107 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per record", allocs)
 	}
 }
+
+// TestRatioRequiresSampledSpan checks that ratio detail lines up with
+// sampled traces: a trace ID inside the ratio whose span is not sampled (a
+// remote unsampled parent under ParentBased, or a trace sampler at a lower
+// ratio) gets no detail.
+func TestRatioRequiresSampledSpan(t *testing.T) {
+	inRatio := trace.TraceID{15: 0x01} // below any bound > 0
+	if !sampling.RatioSampled(inRatio, 0.5) {
+		t.Fatal("test ID not in the ratio")
+	}
+	// Inside 0.5 but not inside 0.1: the last 8 bytes, shifted, are 0.25 of 2^63.
+	between := trace.TraceID{8: 0x40}
+	if !sampling.RatioSampled(between, 0.5) || sampling.RatioSampled(between, 0.1) {
+		t.Fatal("test ID does not straddle 0.1 and 0.5")
+	}
+
+	t.Run("unsampled_span_context", func(t *testing.T) {
+		p := mustNew(t, sampling.WithRatio(0.5))
+		ctx, req := p.StartContext(context.Background())
+		defer req.Finish(200, 0, false)
+		if req.Enabled(withSpanContext(ctx, inRatio, 0), slog.LevelDebug) {
+			t.Fatal("detail for a span that is not sampled")
+		}
+		// Decided and cached, as a sampled span would have been.
+		if req.Enabled(withTrace(ctx, inRatio), slog.LevelDebug) || req.SampledBy(ctx) != "" {
+			t.Fatal("decision not cached")
+		}
+		if p.Wants(withTrace(ctx, inRatio), slog.LevelDebug) {
+			t.Fatal("Wants after the decision")
+		}
+	})
+
+	t.Run("no_span_context", func(t *testing.T) {
+		// Unchanged: nothing is decided until a span appears.
+		p := mustNew(t, sampling.WithRatio(0.5))
+		ctx, req := p.StartContext(context.Background())
+		defer req.Finish(200, 0, false)
+		if req.Enabled(ctx, slog.LevelDebug) {
+			t.Fatal("detail without a span")
+		}
+		if !req.Enabled(withTrace(ctx, inRatio), slog.LevelDebug) {
+			t.Fatal("sampled span after none: not enabled")
+		}
+	})
+
+	t.Run("trace_id_without_span_id", func(t *testing.T) {
+		// Not a valid span context: decided by the trace ID alone.
+		p := mustNew(t, sampling.WithRatio(0.5))
+		ctx, req := p.StartContext(context.Background())
+		defer req.Finish(200, 0, false)
+		ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{TraceID: inRatio}))
+		if !req.Enabled(ctx, slog.LevelDebug) {
+			t.Fatal("trace ID in the ratio not enabled")
+		}
+	})
+
+	// Through the SDK, with the sampler otelsetup installs.
+	sdkCases := []struct {
+		name       string
+		traceRatio float64
+		id         trace.TraceID
+		remote     bool             // the span has a remote parent
+		parent     trace.TraceFlags // of the remote parent
+		want       bool
+	}{
+		{"remote_unsampled_parent", 0.5, inRatio, true, 0, false},
+		{"remote_sampled_parent", 0.5, inRatio, true, trace.FlagsSampled, true},
+		{"trace_ratio_below_detail_ratio", 0.1, between, false, 0, false},
+		{"trace_ratio_below_detail_ratio_inside_both", 0.1, inRatio, false, 0, true},
+	}
+	for _, tc := range sdkCases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustNew(t, sampling.WithRatio(0.5))
+			tp := sdktrace.NewTracerProvider(
+				sdktrace.WithIDGenerator(fixedIDs{tc.id}),
+				sdktrace.WithSampler(sampling.TraceSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(tc.traceRatio)))))
+			defer tp.Shutdown(context.Background())
+			ctx, req := p.StartContext(context.Background())
+			defer req.Finish(200, 0, false)
+			if tc.remote {
+				ctx = trace.ContextWithRemoteSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+					TraceID: tc.id, SpanID: trace.SpanID{9}, TraceFlags: tc.parent, Remote: true,
+				}))
+			}
+			ctx, span := tp.Tracer("test").Start(ctx, "server")
+			defer span.End()
+			if span.SpanContext().TraceID() != tc.id {
+				t.Fatalf("span trace %s, want %s", span.SpanContext().TraceID(), tc.id)
+			}
+			if got := req.Enabled(ctx, slog.LevelDebug); got != tc.want || got != span.SpanContext().IsSampled() {
+				t.Fatalf("Enabled = %v, span sampled %v, want %v", got, span.SpanContext().IsSampled(), tc.want)
+			}
+		})
+	}
+}
+
+// fixedIDs makes root spans with one trace ID.
+type fixedIDs struct{ id trace.TraceID }
+
+func (f fixedIDs) NewIDs(context.Context) (trace.TraceID, trace.SpanID) {
+	return f.id, trace.SpanID{7}
+}
+
+func (f fixedIDs) NewSpanID(context.Context, trace.TraceID) trace.SpanID { return trace.SpanID{7} }

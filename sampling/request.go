@@ -115,9 +115,12 @@ func (r *Request) Reason() string {
 // default). A log handler ORs it with its own level check; it says nothing
 // about levels the handler already enables.
 //
-// The ratio decision is made from the trace ID of the span in ctx the first
-// time one is found, and cached; until the span exists, ratio sampling
-// reports false. Enabled does not allocate.
+// The ratio decision is made from the span in ctx the first time one is
+// found, and cached: its trace ID must fall in the ratio and the span must
+// be sampled, so detailed records belong to traces that are recorded. Until
+// the span exists, ratio sampling reports false. A ratio of 1 turns detail
+// on for every request from the start, before any span exists, whatever
+// the trace sampler decides. Enabled does not allocate.
 func (r *Request) Enabled(ctx context.Context, level slog.Level) bool {
 	// Kept small enough to be inlined into the log handler.
 	if r == nil || level < r.detailLevel {
@@ -131,8 +134,17 @@ func (r *Request) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 // decideRatio is the slow path of Enabled, taken until a trace ID is seen.
-// Concurrent callers compute the same value from the same trace ID, so the
-// plain Store is race-free.
+// Concurrent callers compute the same value from the same span context, so
+// the plain Store is race-free.
+//
+// Ratio detail requires both the trace ID rule and, when the span context is
+// valid, its sampled flag: with ParentBased sampling a remote parent that was
+// not sampled makes the trace unsampled whatever its ID, and a detail ratio
+// above the trace sampler's would pick traces the sampler dropped; in both
+// cases detailed records would point at a trace that does not exist. With
+// no span context at all, nothing is decided and ratio detail stays off
+// until a span appears (as before). A trace ID without a span ID (not a
+// valid span context, which no SDK produces) is decided by the ID alone.
 func (r *Request) decideRatio(ctx context.Context) bool {
 	if ctx == nil {
 		return false
@@ -141,7 +153,7 @@ func (r *Request) decideRatio(ctx context.Context) bool {
 	if !sc.HasTraceID() {
 		return false
 	}
-	yes := ratioSampled(sc.TraceID(), r.policy.bound)
+	yes := ratioSampled(sc.TraceID(), r.policy.bound) && (sc.IsSampled() || !sc.IsValid())
 	if yes {
 		r.detail.Store(detailOn)
 	} else {

@@ -26,8 +26,11 @@ func (r *Request) Holds(level slog.Level) bool {
 // is false for the record's level; the caller then drops the record.
 //
 // When the buffer is full, by records or by estimated bytes, the oldest
-// records are dropped and counted. Values inside attributes are kept as
-// given, as any asynchronous handler keeps them.
+// records are dropped and counted; a record larger than the byte bound on
+// its own is not held and is counted as dropped. The estimate includes the
+// data that values of kind Any (maps, slices, structs, errors) and
+// LogValuers refer to, walked within a fixed amount of work. Values inside
+// attributes are kept as given, as any asynchronous handler keeps them.
 func (r *Request) Hold(ctx context.Context, rec slog.Record, h slog.Handler) bool {
 	if h == nil || !r.Holds(rec.Level) {
 		return false
@@ -190,14 +193,15 @@ func (q *ring) drain() ([]entry, int64) {
 // Sizes used by recordSize.
 var (
 	attrSize  = int(unsafe.Sizeof(slog.Attr{}))
-	anyGuess  = 64 // a value of kind Any: its size is unknown
-	maxInline = 5  // attributes a slog.Record stores without allocating
+	maxInline = 5 // attributes a slog.Record stores without allocating
 )
 
 // recordSize estimates the memory a held clone of rec keeps alive beyond the
 // entry itself: the message, attributes stored out of line and the data
-// their keys and values refer to. Strings are counted even when shared, so
-// the estimate errs on the high side.
+// their keys and values refer to, including what values of kind Any and
+// LogValuer (maps, structs, errors, ...) reach (see anySize). Strings and
+// other data are counted even when shared, so the estimate errs on the high
+// side.
 func recordSize(rec slog.Record) int {
 	n := len(rec.Message)
 	if extra := rec.NumAttrs() - maxInline; extra > 0 {
@@ -225,10 +229,9 @@ func attrDataSize(a slog.Attr, depth int) int {
 			}
 		}
 	case slog.KindAny, slog.KindLogValuer:
-		n += anyGuess
-		if b, ok := v.Any().([]byte); ok {
-			n += len(b)
-		}
+		// What the value refers to, walked within a bound (anySize). The
+		// value is kept as given, not rendered: see anySize for why.
+		n += anySize(v.Any())
 	}
 	return n
 }

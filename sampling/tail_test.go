@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -297,4 +298,150 @@ func TestTailConcurrentRequestsNeverMix(t *testing.T) {
 			next[a["g"]]++
 		}
 	}
+}
+
+// payloadNode and payloadValuer are payloads of kind Any and LogValuer.
+type payloadNode struct {
+	Name string
+	Tags []string
+	Next *payloadNode
+}
+
+type payloadValuer struct{ blob string }
+
+func (v payloadValuer) LogValue() slog.Value { return slog.StringValue("elided") }
+
+// bigPayloads returns makers of payloads by name. A maker returns, for
+// record i, a large value built afresh (so that holding it keeps its memory
+// alive) and the bytes of string data it holds: a lower bound of the memory
+// it keeps alive.
+func bigPayloads() map[string]func(i int) (any, int) {
+	chunk := func(i, j int) string { return strings.Repeat(string(rune('a'+(i+j)%26)), 512) }
+	return map[string]func(i int) (any, int){
+		"map_of_strings": func(i int) (any, int) {
+			m := map[string]string{}
+			n := 0
+			for j := range 32 {
+				m["k"+strconv.Itoa(j)] = chunk(i, j)
+				n += 512
+			}
+			return m, n
+		},
+		"struct": func(i int) (any, int) {
+			head := &payloadNode{Name: chunk(i, 0)}
+			n := 512
+			for j := range 16 {
+				head.Tags = append(head.Tags, chunk(i, j))
+				n += 512
+			}
+			head.Next = &payloadNode{Name: chunk(i, 99), Tags: []string{chunk(i, 98)}}
+			return *head, n + 1024
+		},
+		"map_of_any": func(i int) (any, int) {
+			m := map[string]any{}
+			n := 0
+			for j := range 16 {
+				m["k"+strconv.Itoa(j)] = []string{chunk(i, j), chunk(i, j+1)}
+				n += 1024
+			}
+			return m, n
+		},
+		"error": func(i int) (any, int) {
+			return fmt.Errorf("call failed: %s: %w", chunk(i, 0), errors.New(strings.Repeat(chunk(i, 1), 16))), 512 * 17
+		},
+		"log_valuer": func(i int) (any, int) {
+			return payloadValuer{blob: strings.Repeat(chunk(i, 2), 16)}, 512 * 16
+		},
+	}
+}
+
+// TestTailBytesBoundCountsAnyPayloads holds records whose slog.Any values
+// (maps, structs, errors, LogValuers) are far larger than a flat guess, and
+// checks that what the buffer holds, measured by the payloads' own string
+// data, stays within the byte bound, the rest being dropped and counted.
+func TestTailBytesBoundCountsAnyPayloads(t *testing.T) {
+	const maxBytes, records = 64 << 10, 100
+	for name, build := range bigPayloads() {
+		t.Run(name, func(t *testing.T) {
+			p := mustNew(t, sampling.WithTailBuffer(10_000, maxBytes))
+			sink := &capture{}
+			logger := slog.New(&bridge{policy: p, level: slog.LevelInfo, sink: sink})
+			ctx, req := p.StartContext(context.Background())
+			payload := map[string]int{}
+			for i := range records {
+				v, n := build(i)
+				payload[strconv.Itoa(i)] = n
+				logger.DebugContext(ctx, "step", "i", i, slog.Any("payload", v))
+			}
+			held, est := req.TailLen()
+			if err := req.Finish(500, 0, false); err != nil {
+				t.Fatal(err)
+			}
+			recs := sink.records()
+			data := 0
+			for _, r := range recs {
+				data += payload[attrs(r)["i"]]
+			}
+			st := p.Stats()
+			if held == 0 || len(recs) != held || est > maxBytes || data > maxBytes || data > est {
+				t.Fatalf("held %d records, estimated %d bytes, holding %d bytes of payload strings; bound %d",
+					held, est, data, maxBytes)
+			}
+			if st.TailEmitted != uint64(held) || st.TailDropped != uint64(records-held) {
+				t.Fatalf("stats %+v, held %d of %d", st, held, records)
+			}
+			t.Logf("held %d of %d records: estimate %d bytes, payload strings %d bytes", held, records, est, data)
+		})
+	}
+}
+
+func TestTailDropsAnyPayloadLargerThanBound(t *testing.T) {
+	p := mustNew(t, sampling.WithTailBuffer(100, 16<<10))
+	ctx, req := p.StartContext(context.Background())
+	m := map[string]string{}
+	for j := range 64 {
+		m[strconv.Itoa(j)] = strings.Repeat("x", 1024)
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelDebug, "big", 0)
+	rec.AddAttrs(slog.Any("payload", m))
+	req.Hold(ctx, rec, &capture{})
+	if n, b := req.TailLen(); n != 0 || b > 16<<10 {
+		t.Fatalf("held %d records, %d bytes: a 64 KiB map does not fit in 16 KiB", n, b)
+	}
+	_ = req.Finish(500, 0, false)
+	if st := p.Stats(); st.TailDropped != 1 || st.TailEmitted != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestTailAnyPayloadsStayWithinHeap measures the heap: records whose maps
+// are built afresh must not keep more than the bound alive.
+func TestTailAnyPayloadsStayWithinHeap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	const maxBytes = 256 << 10
+	p := mustNew(t, sampling.WithTailBuffer(1_000_000, maxBytes))
+	logger := slog.New(&bridge{policy: p, level: slog.LevelInfo, sink: &capture{}})
+	ctx, req := p.StartContext(context.Background())
+	build := bigPayloads()["map_of_strings"]
+
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 2_000 {
+		v, _ := build(i)
+		logger.DebugContext(ctx, "step", "i", i, slog.Any("payload", v))
+	}
+	n, b := req.TailLen()
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if b > maxBytes || n == 0 || grown > maxBytes+64<<10 {
+		t.Fatalf("held %d records in %d estimated bytes; heap grew by %d bytes, bound %d", n, b, grown, maxBytes)
+	}
+	runtime.KeepAlive(req)
+	_ = req.Finish(200, 0, false)
+	t.Logf("held %d records in %d estimated bytes; heap grew by %d bytes", n, b, grown)
 }
