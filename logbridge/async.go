@@ -1,6 +1,7 @@
 package logbridge
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -18,6 +19,9 @@ type asyncWriter struct {
 	mu        sync.RWMutex // held for reading while sending, for writing to close
 	closed    bool
 	done      chan struct{}
+	// abandoned is set when a bounded close gave up waiting: lines still
+	// queued are then counted as lost instead of written.
+	abandoned atomic.Bool
 }
 
 func newAsyncWriter(out *output, size int, onErr func(error)) *asyncWriter {
@@ -29,6 +33,10 @@ func newAsyncWriter(out *output, size int, onErr func(error)) *asyncWriter {
 func (a *asyncWriter) run() {
 	defer close(a.done)
 	for bp := range a.queue {
+		if a.abandoned.Load() {
+			a.lose(bp)
+			continue
+		}
 		if err := a.out.write(*bp); err != nil {
 			a.onErr(err)
 		}
@@ -56,13 +64,48 @@ func (a *asyncWriter) enqueue(bp *[]byte) bool {
 	}
 }
 
-// close stops taking lines and waits until every queued line is written.
-func (a *asyncWriter) close() {
+// lose counts a queued line given up at a bounded close.
+func (a *asyncWriter) lose(bp *[]byte) {
+	putBuf(bp)
+	a.out.health.lost.Add(1)
+}
+
+// stop stops taking lines; the goroutine goes on writing the queued ones.
+func (a *asyncWriter) stop() {
 	a.closeOnce.Do(func() {
 		a.mu.Lock()
 		a.closed = true
 		close(a.queue)
 		a.mu.Unlock()
 	})
-	<-a.done
+}
+
+// wait waits until every queued line is written or ctx is done, and reports
+// whether the goroutine has ended. When ctx ends first, the lines still
+// queued are counted as lost (sinkHealth.lost) and freed; a line being
+// written cannot be taken back: the goroutine ends when that Write returns,
+// and then writes nothing more. Call stop first.
+func (a *asyncWriter) wait(ctx context.Context) bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+	}
+	select {
+	case <-a.done:
+		return true
+	case <-ctx.Done():
+	}
+	a.abandoned.Store(true)
+	// The queue is closed: this ends once it is empty. The goroutine, back
+	// from its Write, finds it empty or counts what it takes itself.
+	for bp := range a.queue {
+		a.lose(bp)
+	}
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
 }

@@ -24,6 +24,21 @@
 // a [Processor] registered first. Each sink may have its own minimum level.
 // Sinks never let a panic or an error of one stop the others.
 //
+// A sink made asynchronous with [SinkAsync] writes on a goroutine of its
+// own through a bounded queue. [Handler.Close] waits until the queues are
+// written; [Handler.CloseContext] waits no longer than its context, then
+// counts the records still queued as dropped (otelkit.log.dropped with
+// reason "shutdown") and reports them on the error output. A Write under
+// way cannot be interrupted: the sink's goroutine ends, and its file is
+// closed, when that Write returns.
+//
+// # Colour
+//
+// The console's text format is coloured by level when the console is a
+// terminal and NO_COLOR is unset. A writer that wraps the terminal (a lock,
+// say) is looked through when it implements [WriterUnwrapper]; pipes and
+// files never get colour.
+//
 // # Safety
 //
 // Control characters, ANSI escapes, line separators and invalid UTF-8 in

@@ -3,6 +3,7 @@ package logbridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -327,19 +328,58 @@ func (h *Handler) apply(o op) *Handler {
 
 // Close drains the queues of asynchronous sinks, so nothing queued is
 // lost, closes the files the handler writes to, and reports any sink
-// trouble not yet reported. It is safe to call more than once; records
+// trouble not yet reported. It waits as long as draining takes: it is
+// [Handler.CloseContext] with a context that never ends; use CloseContext
+// to bound it. It is safe to call more than once; records
 // handled after Close are dropped by asynchronous sinks and fail on file
 // sinks; both are counted and reported on the error output.
 func (h *Handler) Close() error {
+	return h.CloseContext(context.Background())
+}
+
+// CloseContext is [Handler.Close] bounded by ctx. The asynchronous sinks
+// drain in parallel; when ctx ends before one has written everything, the
+// records still in its queue are dropped, counted in
+// otelkit.log.dropped{reason="shutdown"} and reported on the error output,
+// and the returned error says so. A Write already under way cannot be
+// interrupted: the sink's goroutine ends when it returns (writing nothing
+// more), and the sink's file or connection is closed then. The first call
+// decides the result; later calls, Close included, return it at once.
+func (h *Handler) CloseContext(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	c := h.core
 	c.closeOnce.Do(func() {
 		var errs []error
+		// Stop every queue first so they all drain at once, within the
+		// same bound.
 		for _, st := range c.sinks {
 			if st.out != nil && st.out.async != nil {
-				st.out.async.close()
+				st.out.async.stop()
 			}
-			if st.cfg.closer != nil {
-				errs = append(errs, st.cfg.closer.Close())
+		}
+		for _, st := range c.sinks {
+			finished := true
+			if st.out != nil && st.out.async != nil {
+				before := st.health.lost.Load()
+				if finished = st.out.async.wait(ctx); !finished || st.health.lost.Load() > before {
+					errs = append(errs, fmt.Errorf("logbridge: sink %s: %d queued records lost, its writer did not finish: %w",
+						st.cfg.name, st.health.lost.Load()-before, context.Cause(ctx)))
+				}
+			}
+			if cl := st.cfg.closer; cl != nil {
+				if finished {
+					errs = append(errs, cl.Close())
+				} else {
+					// Closing now would wait for the blocked Write (files
+					// lock around it); close once the goroutine has ended.
+					done := st.out.async.done
+					go func() {
+						<-done
+						_ = cl.Close()
+					}()
+				}
 			}
 			c.rep.report(st.health)
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 // handlerMetrics owns the handler's own instruments:
-// otelkit.log.records{severity,logger} and otelkit.log.dropped{sink}. Both
+// otelkit.log.records{severity,logger} and otelkit.log.dropped{sink,reason}. Both
 // are observable counters over atomic totals, so counting a record costs an
 // atomic add, not a trip through the metric SDK.
 type handlerMetrics struct {
@@ -37,7 +37,7 @@ func newHandlerMetrics(mp metric.MeterProvider, sinks []*sinkState) *handlerMetr
 		return hm
 	}
 	dropped, err := m.Int64ObservableCounter("otelkit.log.dropped",
-		metric.WithDescription("Log records a sink dropped (queue full) or failed to write, by sink and reason."),
+		metric.WithDescription("Log records a sink dropped (queue full, still queued at shutdown) or failed to write, by sink and reason."),
 		metric.WithUnit("{record}"))
 	if err != nil {
 		otel.Handle(err)
@@ -56,6 +56,9 @@ func newHandlerMetrics(mp metric.MeterProvider, sinks []*sinkState) *handlerMetr
 		for _, s := range sinks {
 			o.ObserveInt64(dropped, s.health.dropped.Load(), metric.WithAttributes(attribute.String("sink", s.cfg.name), attribute.String("reason", "queue_full")))
 			o.ObserveInt64(dropped, s.health.failed.Load(), metric.WithAttributes(attribute.String("sink", s.cfg.name), attribute.String("reason", "write_failed")))
+			if n := s.health.lost.Load(); n > 0 {
+				o.ObserveInt64(dropped, n, metric.WithAttributes(attribute.String("sink", s.cfg.name), attribute.String("reason", "shutdown")))
+			}
 		}
 		return nil
 	}, records, dropped)

@@ -203,7 +203,8 @@ func SinkLevel(l slog.Leveler) SinkOption {
 // SinkAsync writes through a queue of size records on a goroutine of the
 // sink's own, so the caller never waits for the disk or terminal. When the
 // queue is full the record is dropped and counted, never blocking.
-// [Handler.Close] drains the queue.
+// [Handler.Close] drains the queue; [Handler.CloseContext] drains it until
+// its context ends and counts what is left as dropped (reason "shutdown").
 func SinkAsync(size int) SinkOption {
 	return sinkOptionFunc(func(s *sinkConfig) {
 		if size > 0 {
@@ -229,7 +230,8 @@ func newSink(kind sinkKind, name string, opts []SinkOption) sinkConfig {
 }
 
 // WithConsole writes records to w (os.Stdout when nil). Colour is used only
-// in the text format when w is a terminal and NO_COLOR is unset. Without
+// in the text format when w is a terminal, or wraps one (see
+// [WriterUnwrapper]), and NO_COLOR is unset. Without
 // any sink option and without [WithoutConsole], the handler writes JSON to
 // os.Stdout.
 func WithConsole(w io.Writer, opts ...SinkOption) Option {

@@ -9,7 +9,8 @@ import (
 )
 
 // reporter tells the error output about a sink's trouble at most once per
-// interval: records dropped by a full queue, writes that failed.
+// interval: records dropped by a full queue, writes that failed, records
+// still queued when a bounded close gave up.
 type reporter struct {
 	w        io.Writer
 	interval time.Duration
@@ -21,8 +22,10 @@ type sinkHealth struct {
 	name       string
 	dropped    atomic.Int64 // total dropped (queue full)
 	failed     atomic.Int64 // total failed writes
+	lost       atomic.Int64 // total still queued when a bounded close gave up
 	reportedD  atomic.Int64
 	reportedF  atomic.Int64
+	reportedL  atomic.Int64
 	lastReport atomic.Int64 // unix nanoseconds
 	lastErr    atomic.Value // string
 }
@@ -51,12 +54,15 @@ func (r *reporter) maybe(h *sinkHealth) {
 func (r *reporter) report(h *sinkHealth) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	d, f := h.dropped.Load(), h.failed.Load()
+	d, f, l := h.dropped.Load(), h.failed.Load(), h.lost.Load()
 	if dd := d - h.reportedD.Swap(d); dd > 0 {
 		fmt.Fprintf(r.w, "otelkit: log sink %s dropped %d records (queue full; %d in all)\n", h.name, dd, d)
 	}
 	if df := f - h.reportedF.Swap(f); df > 0 {
 		last, _ := h.lastErr.Load().(string)
 		fmt.Fprintf(r.w, "otelkit: log sink %s failed to write %d records (%d in all): %s\n", h.name, df, f, last)
+	}
+	if dl := l - h.reportedL.Swap(l); dl > 0 {
+		fmt.Fprintf(r.w, "otelkit: log sink %s lost %d queued records at shutdown (its writer did not finish in time)\n", h.name, dl)
 	}
 }

@@ -52,17 +52,41 @@ func (o *output) emit(bp *[]byte) {
 	putBuf(bp)
 }
 
-// isTerminal reports whether w is a character device and NO_COLOR is unset.
+// WriterUnwrapper is implemented by a writer that writes everything it is
+// given to one other writer, adding something on the way (a lock, a
+// count): Unwrap returns that writer. [WithConsole] looks through such
+// writers, to a depth of 16, to find whether the output is a terminal, so
+// a terminal behind a lock still gets colour. A writer that changes the
+// bytes or sends them elsewhere as well must not implement it.
+type WriterUnwrapper interface {
+	io.Writer
+	Unwrap() io.Writer
+}
+
+// isCharDevice reports whether f is a character device; a variable so
+// tests can stand in a terminal.
+var isCharDevice = func(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// isTerminal reports whether w, or the writer it wraps (see
+// [WriterUnwrapper]), is a character device and NO_COLOR is unset.
 func isTerminal(w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+	for range 16 {
+		switch v := w.(type) {
+		case *os.File:
+			return v != nil && isCharDevice(v)
+		case WriterUnwrapper:
+			w = v.Unwrap()
+		default:
+			return false
+		}
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return false
 }
 
 // writerHandler formats records as JSON or text lines. It is the slog.Handler

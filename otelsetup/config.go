@@ -49,7 +49,9 @@ type config struct {
 	endpoint                                      string
 	tracesEndpoint, metricsEndpoint, logsEndpoint string
 	protocol                                      string
+	tracesProtocol, metricsProtocol, logsProtocol string
 	headers                                       map[string]string
+	tracesHeaders, metricsHeaders, logsHeaders    map[string]string
 	timeout                                       time.Duration
 	tracesExporter, metricsExporter, logsExporter string
 	sampler, samplerArg                           string
@@ -273,6 +275,26 @@ func cidrs(key, env string, f func(*config) *string) setting {
 	}
 }
 
+// codeSampler shows the sampler given by [WithTraceSampler] while it is
+// in force, that is while no file or environment value overrides it.
+func codeSampler(s setting) setting {
+	show := s.show
+	s.show = func(c *config) string {
+		if c.codeSamplerInForce() {
+			return "WithTraceSampler: " + c.traceSampler.Description()
+		}
+		return show(c)
+	}
+	return s
+}
+
+// codeSamplerInForce reports whether the sampler given in code is the one
+// used: traces.sampler was last set in code, not by the file or the
+// environment, which take precedence over code.
+func (c *config) codeSamplerInForce() bool {
+	return c.traceSampler != nil && c.sourceOf("traces.sampler") == SourceCode
+}
+
 // settings lists every value that the environment and the configuration
 // file can set, in the order the start-up record shows them.
 var settings = []setting{
@@ -288,12 +310,18 @@ var settings = []setting{
 	endpoint("exporter.metrics_endpoint", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", func(c *config) *string { return &c.metricsEndpoint }),
 	endpoint("exporter.logs_endpoint", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", func(c *config) *string { return &c.logsEndpoint }),
 	str("exporter.protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", func(c *config) *string { return &c.protocol }, "http/protobuf", "grpc"),
+	str("exporter.traces_protocol", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", func(c *config) *string { return &c.tracesProtocol }, "http/protobuf", "grpc"),
+	str("exporter.metrics_protocol", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", func(c *config) *string { return &c.metricsProtocol }, "http/protobuf", "grpc"),
+	str("exporter.logs_protocol", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", func(c *config) *string { return &c.logsProtocol }, "http/protobuf", "grpc"),
 	keyValues("exporter.headers", "OTEL_EXPORTER_OTLP_HEADERS", func(c *config) *map[string]string { return &c.headers }, true),
+	keyValues("exporter.traces_headers", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", func(c *config) *map[string]string { return &c.tracesHeaders }, true),
+	keyValues("exporter.metrics_headers", "OTEL_EXPORTER_OTLP_METRICS_HEADERS", func(c *config) *map[string]string { return &c.metricsHeaders }, true),
+	keyValues("exporter.logs_headers", "OTEL_EXPORTER_OTLP_LOGS_HEADERS", func(c *config) *map[string]string { return &c.logsHeaders }, true),
 	millis("exporter.timeout", "OTEL_EXPORTER_OTLP_TIMEOUT", func(c *config) *time.Duration { return &c.timeout }),
 
 	str("traces.exporter", "OTEL_TRACES_EXPORTER", func(c *config) *string { return &c.tracesExporter }, "otlp", "console", "none"),
-	str("traces.sampler", "OTEL_TRACES_SAMPLER", func(c *config) *string { return &c.sampler },
-		"always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"),
+	codeSampler(str("traces.sampler", "OTEL_TRACES_SAMPLER", func(c *config) *string { return &c.sampler },
+		"always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio")),
 	str("traces.sampler_arg", "OTEL_TRACES_SAMPLER_ARG", func(c *config) *string { return &c.samplerArg }),
 	millis("traces.batch.schedule_delay", "OTEL_BSP_SCHEDULE_DELAY", func(c *config) *time.Duration { return &c.bspDelay }),
 	millis("traces.batch.export_timeout", "OTEL_BSP_EXPORT_TIMEOUT", func(c *config) *time.Duration { return &c.bspTimeout }),

@@ -3,6 +3,7 @@ package otelsetup_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
@@ -35,7 +36,7 @@ func ExampleWithConfigFile() {
 		otelsetup.WithConfigFile(f.Name()),
 		otelsetup.WithoutEnvironment(),
 		otelsetup.WithoutGlobals(),
-		otelsetup.WithConsole(nil),
+		otelsetup.WithConsole(io.Discard), // the start-up record is written at any level
 		otelsetup.WithLogsExporter("none"), otelsetup.WithTracesExporter("none"), otelsetup.WithMetricsExporter("none"))
 	if err != nil {
 		log.Fatal(err)

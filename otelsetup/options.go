@@ -106,8 +106,9 @@ func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 	return codeOnly(func(c *config) { c.extraAttrs = append(c.extraAttrs, attrs...) })
 }
 
-// WithEndpoint sets the OTLP endpoint of every signal, such as
-// "http://collector:4318" (or ":4317" with gRPC).
+// WithEndpoint sets the OTLP endpoint of every signal: an http:// or
+// https:// URL such as "http://collector:4318", or "http://collector:4317"
+// with [WithProtocol]("grpc") (https:// for TLS).
 func WithEndpoint(url string) Option { return byKey("WithEndpoint", "exporter.endpoint", url) }
 
 // WithProtocol sets the OTLP protocol: "http/protobuf" (the default) or "grpc".
@@ -155,14 +156,25 @@ func WithSampler(name, arg string) Option {
 	})
 }
 
-// WithTraceSampler installs a sampler built in code. It replaces the named
-// sampler, unless OTEL_TRACES_SAMPLER is set.
+// WithTraceSampler installs a sampler built in code. Like every option it
+// is the code layer: it replaces a sampler named in code ([WithSampler]),
+// but traces.sampler in the configuration file or OTEL_TRACES_SAMPLER
+// replaces it. A nil s is ignored.
 func WithTraceSampler(s sdktrace.Sampler) Option {
-	return codeOnly(func(c *config) { c.traceSampler = s })
+	return optionFunc(func(c *config) error {
+		if s != nil {
+			c.traceSampler = s
+			c.sources["traces.sampler"] = SourceCode
+		}
+		return nil
+	})
 }
 
-// WithPropagators sets the propagators by name: tracecontext, baggage, b3,
-// b3multi, jaeger are not all built in; see docs/configuration.md.
+// WithPropagators sets the propagators installed as the global
+// propagator, as OTEL_PROPAGATORS names them: a comma-separated list of
+// tracecontext, baggage, b3, b3multi, jaeger, xray and ottrace, or none
+// (no propagation), such as "tracecontext,baggage,b3". The default is
+// "tracecontext,baggage". An unknown name is an error from [Setup].
 func WithPropagators(names string) Option {
 	return byKey("WithPropagators", "propagators", names)
 }
@@ -250,7 +262,13 @@ func WithoutGlobals() Option {
 }
 
 // WithoutEnvironment ignores the environment variables, as the test mode
-// does.
+// does: every setting, OTELKIT_CONFIG_FILE included, and what the OTLP
+// exporters would read themselves (headers, compression, certificates,
+// metric temporality and aggregation: they are given explicit values).
+// Still read, by the OpenTelemetry SDK itself: the span and log record
+// limits (OTEL_ATTRIBUTE_*_LIMIT, OTEL_SPAN_*_LIMIT, OTEL_LOGRECORD_*_LIMIT)
+// and OTEL_METRICS_EXEMPLAR_FILTER; by Go: SSL_CERT_FILE, SSL_CERT_DIR and
+// the proxy variables. See docs/configuration.md.
 func WithoutEnvironment() Option {
 	return codeOnly(func(c *config) { c.ignoreEnv = true })
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"go.opentelemetry.io/contrib/propagators/autoprop"
 )
 
 // resolve builds the configuration from its layers, lowest first:
@@ -20,9 +22,33 @@ func resolve(opts []Option) (*config, error) {
 	}
 	profile := first.profile
 	if profile == "" {
-		profile = profileFor(first.environment)
+		profile = profileFor(first.environmentName())
 	}
 	return resolveWith(opts, profile)
+}
+
+// environmentName is the deployment environment the profile is picked
+// from, the same one the resource carries as deployment.environment.name:
+// service.environment (OTELKIT_ENVIRONMENT, WithEnvironment) when set,
+// else deployment.environment.name in resource.attributes
+// (OTEL_RESOURCE_ATTRIBUTES), else the same attribute given to
+// WithResourceAttributes. The deprecated key deployment.environment is
+// read last, where the resource would carry it.
+func (c *config) environmentName() string {
+	if c.environment != "" {
+		return c.environment
+	}
+	for _, key := range []string{"deployment.environment.name", "deployment.environment"} {
+		if v := c.resourceAttrs[key]; v != "" {
+			return v
+		}
+		for i := len(c.extraAttrs) - 1; i >= 0; i-- {
+			if kv := c.extraAttrs[i]; string(kv.Key) == key && kv.Value.AsString() != "" {
+				return kv.Value.AsString()
+			}
+		}
+	}
+	return ""
 }
 
 func resolveWith(opts []Option, profile string) (*config, error) {
@@ -97,10 +123,10 @@ func (c *config) validate() error {
 		}
 	}
 	for _, p := range splitList(c.propagators) {
-		switch p {
-		case "tracecontext", "baggage", "none":
-		default:
-			errs = append(errs, fmt.Errorf("otelsetup: OTEL_PROPAGATORS=%q (%s): unknown propagator %q (want tracecontext, baggage or none)", c.propagators, c.sourceOf("propagators"), p))
+		// The names of the specification (and any registered with
+		// autoprop.RegisterTextMapPropagator); "none" alone is known.
+		if _, err := autoprop.TextMapPropagator(p); err != nil {
+			errs = append(errs, fmt.Errorf("otelsetup: OTEL_PROPAGATORS=%q (%s): unknown propagator %q (want tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace or none)", c.propagators, c.sourceOf("propagators"), p))
 		}
 	}
 	if (c.syslogNetwork == "") != (c.syslogAddr == "") {

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/runtime"
+	"go.opentelemetry.io/contrib/propagators/autoprop"
 	"go.opentelemetry.io/otel"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	lognoop "go.opentelemetry.io/otel/log/noop"
@@ -519,6 +520,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// Unwrap returns the console behind the lock, so logbridge sees a terminal
+// there and colours the text format (logbridge.WriterUnwrapper).
+func (l *lockedWriter) Unwrap() io.Writer { return l.w }
+
 // lateHandler forwards to a handler set after it was handed out; until
 // then it drops records.
 type lateHandler struct {
@@ -592,21 +597,25 @@ func (a *lateAttrs) WithGroup(name string) slog.Handler {
 	return &lateAttrs{l: a.l, parent: a, group: name}
 }
 
+// buildPropagator makes the propagator OTEL_PROPAGATORS names, through
+// contrib's autoprop registry: tracecontext, baggage, b3, b3multi, jaeger,
+// xray, ottrace; "none" (even beside other names) or an empty list
+// propagates nothing. The names were checked when the configuration was
+// resolved.
 func (c *config) buildPropagator() propagation.TextMapPropagator {
-	var ps []propagation.TextMapPropagator
-	for _, p := range splitList(c.propagators) {
-		switch p {
-		case "tracecontext":
-			ps = append(ps, propagation.TraceContext{})
-		case "baggage":
-			ps = append(ps, propagation.Baggage{})
-		}
+	p, err := autoprop.TextMapPropagator(splitList(c.propagators)...)
+	if err != nil || p == nil {
+		// Not reached: validate rejected unknown names.
+		return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
-	return propagation.NewCompositeTextMapPropagator(ps...)
+	return p
 }
 
+// buildSampler returns the configured sampler. A sampler given in code
+// ([WithTraceSampler]) is the code layer, so traces.sampler from the file
+// or the environment replaces it (environment > file > code > default).
 func (c *config) buildSampler() (sdktrace.Sampler, error) {
-	if c.traceSampler != nil && c.sourceOf("traces.sampler") != SourceEnv {
+	if c.codeSamplerInForce() {
 		return c.traceSampler, nil
 	}
 	ratio := 1.0
@@ -645,16 +654,16 @@ func (t *Telemetry) logStart() {
 	}
 	c := t.cfg
 	if c.disabled {
-		t.handler.Logger("otelkit").Info("telemetry started",
+		t.logStartRecord(
 			slog.String("traces", "disabled (OTEL_SDK_DISABLED)"), slog.String("metrics", "disabled (OTEL_SDK_DISABLED)"),
 			slog.String("logs", "console only"), slog.Group("config", attrs...))
 		return
 	}
-	traces := t.describe(c.exporterFor(c.tracesExporter, c.tracesEndpoint), c.tracesEndpoint, "/v1/traces")
+	traces := t.describe(c.exporterFor(c.tracesExporter, c.tracesEndpoint), "traces")
 	if c.spanExporter != nil {
 		traces = "exporter given in code"
 	}
-	metrics := t.describe(c.exporterFor(c.metricsExporter, c.metricsEndpoint), c.metricsEndpoint, "/v1/metrics")
+	metrics := t.describe(c.exporterFor(c.metricsExporter, c.metricsEndpoint), "metrics")
 	if len(c.metricReaders) > 0 {
 		if c.metricsExporter == "" && metrics == "console" {
 			metrics = "readers given in code"
@@ -662,21 +671,54 @@ func (t *Telemetry) logStart() {
 			metrics += " and readers given in code"
 		}
 	}
-	logs := t.describe(c.exporterFor(c.logsExporter, c.logsEndpoint), c.logsEndpoint, "/v1/logs")
+	logs := t.describe(c.exporterFor(c.logsExporter, c.logsEndpoint), "logs")
 	if c.logExporter != nil {
 		logs = "console and an exporter given in code"
 	} else if logs == "console" || logs == "none" {
 		logs = "console only"
 	}
-	t.handler.Logger("otelkit").Info("telemetry started",
+	t.logStartRecord(
 		slog.String("traces", traces), slog.String("metrics", metrics), slog.String("logs", logs),
 		slog.Group("config", attrs...))
 }
 
+// startLogger is the logger name of the start-up record.
+const startLogger = "otelkit"
+
+// logStartRecord writes the start-up record whatever the log level.
+//
+// The record says which configuration is in force and where telemetry
+// goes; it is the first thing one looks for when telemetry is missing, and
+// that is often in production at LOG_LEVEL=warn. So, like the start-up
+// banners of servers and collectors, it is written once whatever the
+// level, and it keeps its true severity, INFO: raising it to WARN to get
+// it past the filter would set off alerts and warning counts on every
+// start. The level is lifted for the otelkit logger only for this one
+// record (a sink's own minimum, such as the error file's, still applies),
+// then put back as it was; Setup has not returned yet, so nothing else is
+// logging through that logger.
+func (t *Telemetry) logStartRecord(attrs ...any) {
+	levels := t.handler.Levels()
+	if levels.Effective(startLogger) > slog.LevelInfo {
+		prev, had := levels.Get(startLogger)
+		if err := levels.Set(startLogger, slog.LevelInfo); err == nil {
+			defer func() {
+				if had {
+					_ = levels.Set(startLogger, prev)
+				} else {
+					_ = levels.Delete(startLogger)
+				}
+			}()
+		}
+	}
+	t.handler.Logger(startLogger).Info("telemetry started", attrs...)
+}
+
 // describe names an exporter and, for OTLP, where it sends.
-func (t *Telemetry) describe(exporter, signalEndpoint, path string) string {
+func (t *Telemetry) describe(exporter, signal string) string {
 	if exporter != "otlp" {
 		return exporter
 	}
-	return "otlp " + t.cfg.protocol + " " + maskURL(t.cfg.signalURL(signalEndpoint, path))
+	s := t.cfg.otlpSignal(signal)
+	return "otlp " + s.protocol + " " + maskURL(t.cfg.signalURL(s))
 }

@@ -108,7 +108,7 @@ func TestBadValues(t *testing.T) {
 		{"bad protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "", nil, []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},
 		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, "", nil, []string{"LOG_LEVEL", "loud"}},
 		{"bad logger levels", map[string]string{"LOG_LEVELS": "deps"}, "", nil, []string{"LOG_LEVELS"}},
-		{"bad propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,xray"}, "", nil, []string{"OTEL_PROPAGATORS", "xray"}},
+		{"bad propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,zipkin"}, "", nil, []string{"OTEL_PROPAGATORS", "zipkin"}},
 		{"bad bool", map[string]string{"OTEL_SDK_DISABLED": "maybe"}, "", nil, []string{"OTEL_SDK_DISABLED"}},
 		{"bad rotation", map[string]string{"LOG_FILE_ROTATE": "weekly"}, "", nil, []string{"LOG_FILE_ROTATE", "weekly"}},
 		{"syslog without address", map[string]string{"LOG_SYSLOG_NETWORK": "udp"}, "", nil, []string{"LOG_SYSLOG_ADDRESS"}},

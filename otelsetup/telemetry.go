@@ -113,10 +113,13 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown flushes and stops the three signals in parallel, bounded by ctx
-// (or by [DefaultShutdownTimeout] when ctx has no deadline), closes the log
-// files and gives the globals back. Exports still running when the
-// deadline passes are cancelled. It returns the joined errors; calling it
-// again returns the same result.
+// (or by [DefaultShutdownTimeout] when ctx has no deadline), drains the
+// asynchronous log sinks and closes the log files within the same
+// deadline, and gives the globals back. Exports still running when the
+// deadline passes are cancelled; records still queued in an asynchronous
+// sink (LOG_ASYNC_QUEUE) whose writer has not taken them are dropped,
+// counted and reported on the error output. It returns the joined errors;
+// calling it again returns the same result.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
 		ctx, cancel := withDefaultDeadline(ctx)
@@ -124,6 +127,14 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		stop := context.AfterFunc(ctx, t.abort)
 		defer stop()
 		errs := []error{runParallel(ctx, t.shutdowns)}
+		if t.handler != nil {
+			// Drain the asynchronous log sinks within the same deadline: a
+			// console or file whose Write blocks must not hold Shutdown.
+			// Records still queued at the deadline are counted and
+			// reported. The handler's Close among the finals then returns
+			// this result at once, so its error is not joined twice here.
+			_ = t.handler.CloseContext(ctx)
+		}
 		for _, f := range t.finals {
 			errs = append(errs, f())
 		}
