@@ -8,10 +8,13 @@
 // # How to run
 //
 //	cd e2e && go test -race ./...
+//	cd e2e && go test -race -run TestLoad -soak=60s   # the reliability soak
 //
 // The tests need no Collector binary, no Docker and no network beyond 127.0.0.1: they run the
 // Collector's own OTLP receiver (go.opentelemetry.io/collector/receiver/otlpreceiver) inside the
-// test process. `go test -short` skips the slowest case (a burst of 10,000 records).
+// test process. `go test -short` skips the slowest cases (a burst of 10,000 records, TestLoad).
+// The -soak flag sets how long TestLoad runs its load: 5 s by default, 60 s for the soak.
+// The example tests build examples/orders with the go command.
 // The tests clear OTEL_*, OTELKIT_* and LOG_* variables at start, so a developer's environment
 // does not change their outcome.
 //
@@ -39,6 +42,28 @@
 //   - a burst of 1,000 and of 10,000 records logged just before Shutdown all arrive;
 //   - with the collector down or hung, logging does not block and Shutdown with a 2 s deadline
 //     returns within 2.5 s, reporting the loss;
+//   - with a collector that fails every request (503, 429 with Retry-After, a reset connection;
+//     failing_test.go), logging does not block, every lost record is reported, retries back off
+//     (no batch is sent more often, and no more requests arrive in the time window, than the
+//     retry schedules allow: otelsetup's for a reset, the OTLP exporter's for 503 and 429) and
+//     goroutines do not grow between the first and the last round of failures;
+//   - a 429 whose Retry-After (8 s) is longer than the exporter's own backoff is retried no
+//     sooner than it says and within the export timeout, and the batch is then delivered;
+//   - with a collector that answers only after 2 s, no log call waits on it and every record
+//     arrives;
+//   - a collector that comes up after the service started receives the records and spans
+//     recorded during the outage and after it, and the periodic metric export delivers again
+//     (reliability_test.go);
 //   - the standard OTEL_EXPORTER_OTLP_* variables route export, and win over code;
 //   - no goroutine is left after Shutdown (go.uber.org/goleak), per test and for the whole run.
+//
+// Against the example and services built like it:
+//   - the demo of examples/orders puts spans of both services in one trace, and log records of
+//     both carry its trace ID; SIGTERM to a service flushes what it logged (examples_test.go);
+//   - no canary secret, sent in headers, query strings, userinfo, bodies, errors, panics or
+//     dependency URLs, reaches the console, the rotating file or the collector (canary_test.go);
+//   - under a bounded concurrent load (TestLoad, -soak long) no response is an error the
+//     handler did not give, heap and goroutines stay flat, records reach the collector and
+//     the log file stays under 1 MB and rotates (when the run wrote more than 1 MB, as a 5 s
+//     run does), keeping at most its 3 backups.
 package e2e

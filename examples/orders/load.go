@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// runLoad sends a bounded mix of requests to the orders service: the compose
-// stack's load generator. It stops after LOAD_REQUESTS requests (default
-// 100,000) or when ctx ends, with LOAD_CONCURRENCY workers (default 4).
+// runLoad sends a bounded mix of requests to the orders service, for a run
+// by hand (`orders load`); the compose stack's loadgen service does not use
+// it, it runs deploy/loadgen/load.sh. It stops after LOAD_REQUESTS requests
+// (default 100,000) or when ctx ends, with LOAD_CONCURRENCY workers (default 4).
 func runLoad(ctx context.Context, base string) error {
 	var n, workers int
 	fmt.Sscan(env("LOAD_REQUESTS", "100000"), &n)

@@ -7,7 +7,7 @@
 //	go run ./examples/orders demo       # both services on loopback, a scripted mix of requests, a summary; exits 0
 //	go run ./examples/orders serve      # the orders service on $ADDR (default :8080), calling $INVENTORY_URL
 //	go run ./examples/orders inventory  # the inventory service on $ADDR (default :8081)
-//	go run ./examples/orders load       # a bounded load against $ORDERS_URL (the compose stack's load generator)
+//	go run ./examples/orders load       # a bounded load against $ORDERS_URL, run by hand (the compose stack's loadgen runs deploy/loadgen/load.sh instead)
 //
 // With no OTLP endpoint configured, logs go to the console; set
 // OTEL_EXPORTER_OTLP_ENDPOINT to send all telemetry to a collector.
