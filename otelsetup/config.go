@@ -1,6 +1,7 @@
 package otelsetup
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,6 +69,7 @@ type config struct {
 	logFormat             logbridge.Format
 	logLevels             map[string]string
 	logSource             bool
+	logStackTraces        bool
 	logConsole            string
 	logFile, logErrorFile string
 	logFileMaxSizeMB      int
@@ -75,6 +77,7 @@ type config struct {
 	logFileMaxAgeDays     int
 	logFileCompress       bool
 	logFileRotate         string
+	logRoutes             map[string]loggerRoute
 	logAsyncQueue         int
 	syslogNetwork         string
 	syslogAddr            string
@@ -116,6 +119,9 @@ type kind int
 const (
 	scalar kind = iota
 	mapping
+	// routes is a mapping of names to mappings of fields (logs.loggers):
+	// the file gives it flattened, "name.field" to value.
+	routes
 )
 
 // setting is one configurable value: its key in the configuration file, its
@@ -379,6 +385,7 @@ var settings = []setting{
 		},
 		show: func(c *config) string { return showMap(c.logLevels, false) }},
 	boolean("logs.source", "LOG_SOURCE", func(c *config) *bool { return &c.logSource }),
+	boolean("logs.stack_traces", "LOG_STACK_TRACES", func(c *config) *bool { return &c.logStackTraces }),
 	str("logs.console", "LOG_CONSOLE", func(c *config) *string { return &c.logConsole }, "stdout", "stderr", "off"),
 	str("logs.file.path", "LOG_FILE", func(c *config) *string { return &c.logFile }),
 	str("logs.file.error_path", "LOG_ERROR_FILE", func(c *config) *string { return &c.logErrorFile }),
@@ -386,6 +393,22 @@ var settings = []setting{
 	integer("logs.file.max_backups", "LOG_FILE_MAX_BACKUPS", func(c *config) *int { return &c.logFileMaxBackups }, 0),
 	integer("logs.file.max_age_days", "LOG_FILE_MAX_AGE_DAYS", func(c *config) *int { return &c.logFileMaxAgeDays }, 0),
 	boolean("logs.file.compress", "LOG_FILE_COMPRESS", func(c *config) *bool { return &c.logFileCompress }),
+	{key: "logs.loggers", env: "LOG_LOGGERS", kind: routes,
+		set: func(c *config, s string, m map[string]string) error {
+			if m == nil {
+				var err error
+				if m, err = parseRouteList(s); err != nil {
+					return err
+				}
+			}
+			r, err := parseRoutes(m)
+			if err != nil {
+				return err
+			}
+			c.logRoutes = r
+			return nil
+		},
+		show: func(c *config) string { return showRoutes(c.logRoutes) }},
 	str("sampling.debug_header", "OTELKIT_DEBUG_HEADER", func(c *config) *string { return &c.debugHeader }),
 	{key: "sampling.debug_secret", env: "OTELKIT_DEBUG_HEADER_SECRET", secret: true,
 		set: func(c *config, s string, _ map[string]string) error {
@@ -598,4 +621,150 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// loggerRoute sends the records of a named logger, and of its descendants,
+// to a file of its own (logs.loggers).
+type loggerRoute struct {
+	file      string
+	level     string // canonical level name; "" takes what the logger lets through
+	propagate bool   // also to the root sinks (console, files, syslog, OTLP)
+}
+
+// routeFields are the fields of one logs.loggers entry.
+var routeFields = []string{"file", "level", "propagate"}
+
+// subKeyError is an error about one part of a structured setting, such as
+// "audit.level" of logs.loggers; the configuration file reports it at that
+// part's line and key.
+type subKeyError struct {
+	sub string
+	err error
+}
+
+func (e *subKeyError) Error() string { return e.sub + ": " + e.err.Error() }
+func (e *subKeyError) Unwrap() error { return e.err }
+
+// parseRouteList parses the LOG_LOGGERS form of logs.loggers into the
+// flattened form parseRoutes takes: entries separated by commas, each
+// name=path optionally followed by ;level=L and ;propagate=B, such as
+// "audit=/var/log/audit.log;level=info;propagate=false". Values are
+// percent-decoded, so a path may hold %2C (,) or %3B (;).
+func parseRouteList(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, entry := range strings.Split(s, ",") {
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		parts := strings.Split(entry, ";")
+		name, path, ok := strings.Cut(parts[0], "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("want name=path[;level=L][;propagate=false] entries separated by commas, got %q", entry)
+		}
+		if _, dup := m[name+".file"]; dup {
+			return nil, fmt.Errorf("logger %q given twice", name)
+		}
+		fields := [][2]string{{"file", path}}
+		for _, p := range parts[1:] {
+			f, v, ok := strings.Cut(p, "=")
+			if !ok {
+				return nil, &subKeyError{name, fmt.Errorf("want field=value after ';', got %q", p)}
+			}
+			fields = append(fields, [2]string{strings.TrimSpace(f), v})
+		}
+		for _, fv := range fields {
+			key := name + "." + fv[0]
+			if _, dup := m[key]; dup {
+				return nil, &subKeyError{key, errors.New("set twice")}
+			}
+			v, err := url.PathUnescape(strings.TrimSpace(fv[1]))
+			if err != nil {
+				return nil, &subKeyError{key, errors.New("not percent-encoded correctly")}
+			}
+			m[key] = v
+		}
+	}
+	return m, nil
+}
+
+// parseRoutes validates logs.loggers given flattened: "name.field" to
+// value, the fields being file (required), level and propagate (true by
+// default, as in Python's logging).
+func parseRoutes(m map[string]string) (map[string]loggerRoute, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]loggerRoute)
+	for _, k := range keys {
+		i := strings.LastIndexByte(k, '.')
+		if i <= 0 {
+			return nil, &subKeyError{k, errors.New("want a logger name")}
+		}
+		name, field := k[:i], k[i+1:]
+		r, ok := out[name]
+		if !ok {
+			r.propagate = true
+		}
+		v := strings.TrimSpace(m[k])
+		switch field {
+		case "file":
+			if v == "" {
+				return nil, &subKeyError{k, errors.New("want a file path")}
+			}
+			r.file = v
+		case "level":
+			l, err := logbridge.ParseLevel(v)
+			if err != nil {
+				return nil, &subKeyError{k, err}
+			}
+			r.level = logbridge.LevelName(l)
+		case "propagate":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, &subKeyError{k, errors.New("want true or false")}
+			}
+			r.propagate = b
+		default:
+			return nil, &subKeyError{k, fmt.Errorf("unknown field (want %s)", strings.Join(routeFields, ", "))}
+		}
+		out[name] = r
+	}
+	for _, name := range sortedKeys(out) {
+		if out[name].file == "" {
+			return nil, &subKeyError{name, errors.New("no file")}
+		}
+	}
+	return out, nil
+}
+
+// showRoutes shows logs.loggers in its LOG_LOGGERS form.
+func showRoutes(routes map[string]loggerRoute) string {
+	esc := strings.NewReplacer("%", "%25", ",", "%2C", ";", "%3B")
+	var b strings.Builder
+	for i, name := range sortedKeys(routes) {
+		r := routes[name]
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(name + "=" + esc.Replace(r.file))
+		if r.level != "" {
+			b.WriteString(";level=" + r.level)
+		}
+		if !r.propagate {
+			b.WriteString(";propagate=false")
+		}
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

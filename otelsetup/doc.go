@@ -37,14 +37,22 @@
 // after shutting down whatever was already built. Setup logs one INFO
 // record at start: the exporters in force and every value not at its
 // default, with its source, secrets masked; [Telemetry.Settings] returns the
-// whole configuration, defaults included. docs/configuration.md lists every
-// setting.
+// whole configuration, defaults included (the start-up record is written
+// whatever the log level). docs/configuration.md lists every setting.
+//
+// Beyond levels per logger (LOG_LEVELS), a named logger and its children
+// can write to a file of their own, with or without their records reaching
+// the other sinks, as the loggers section of Python's dictConfig does
+// (logs.loggers, LOG_LOGGERS, [WithLoggerFile]); LOG_STACK_TRACES adds a
+// stack trace to every ERROR and CRITICAL record.
 //
 // # Profiles
 //
 // The development profile logs text at DEBUG; production logs JSON at INFO.
 // The profile is [WithProfile] or OTELKIT_PROFILE, else chosen from the
-// environment name (dev, development, local and test mean development).
+// environment name: service.environment, else deployment.environment.name
+// in OTEL_RESOURCE_ATTRIBUTES or the resource attributes given in code
+// (dev, development, local and test mean development).
 // Every setting of a profile can be overridden one by one.
 //
 // # Nothing lost silently

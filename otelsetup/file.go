@@ -17,6 +17,9 @@ type fileValue struct {
 	s    string
 	m    map[string]string
 	line int
+	// lines holds the line of each part of a structured value
+	// (logs.loggers: "audit", "audit.file"), for errors.
+	lines map[string]int
 }
 
 // FileError is returned by Setup for a configuration file that cannot be
@@ -79,6 +82,10 @@ func walk(path, prefix string, n *yaml.Node, out *[]fileValue, seen map[string]i
 			seen[key] = k.Line
 			fv := fileValue{key: key, line: k.Line}
 			switch {
+			case s.kind == routes && v.Kind == yaml.MappingNode:
+				if err := walkRoutes(path, key, v, &fv); err != nil {
+					return err
+				}
 			case s.kind == mapping && v.Kind == yaml.MappingNode:
 				fv.m = make(map[string]string, len(v.Content)/2)
 				for j := 0; j+1 < len(v.Content); j += 2 {
@@ -106,6 +113,47 @@ func walk(path, prefix string, n *yaml.Node, out *[]fileValue, seen map[string]i
 			continue
 		}
 		return &FileError{File: path, Line: k.Line, Key: key, Err: errors.New("unknown key")}
+	}
+	return nil
+}
+
+// walkRoutes reads logs.loggers: a mapping of logger names to a file path
+// or to a mapping of the fields file, level and propagate. fv gets them
+// flattened ("audit.file") with the line of each.
+func walkRoutes(path, key string, v *yaml.Node, fv *fileValue) error {
+	fv.m, fv.lines = map[string]string{}, map[string]int{}
+	names := map[string]int{}
+	for j := 0; j+1 < len(v.Content); j += 2 {
+		nk, nv := v.Content[j], v.Content[j+1]
+		name := nk.Value
+		if line, dup := names[name]; dup {
+			return &FileError{File: path, Line: nk.Line, Key: key + "." + name, Err: fmt.Errorf("set twice (first on line %d)", line)}
+		}
+		names[name] = nk.Line
+		if _, ok := fv.lines[name]; !ok {
+			fv.lines[name] = nk.Line
+		}
+		switch {
+		case nv.Kind == yaml.ScalarNode && nv.Tag != "!!null":
+			fv.m[name+".file"], fv.lines[name+".file"] = nv.Value, nk.Line
+		case nv.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(nv.Content); i += 2 {
+				fk, fval := nv.Content[i], nv.Content[i+1]
+				sub := name + "." + fk.Value
+				if !contains(routeFields, fk.Value) {
+					return &FileError{File: path, Line: fk.Line, Key: key + "." + sub, Err: fmt.Errorf("unknown key (want %s)", strings.Join(routeFields, ", "))}
+				}
+				if line, dup := fv.lines[sub]; dup {
+					return &FileError{File: path, Line: fk.Line, Key: key + "." + sub, Err: fmt.Errorf("set twice (first on line %d)", line)}
+				}
+				if fval.Kind != yaml.ScalarNode || fval.Tag == "!!null" {
+					return &FileError{File: path, Line: fk.Line, Key: key + "." + sub, Err: errors.New("want a single value")}
+				}
+				fv.m[sub], fv.lines[sub] = fval.Value, fk.Line
+			}
+		default:
+			return &FileError{File: path, Line: nk.Line, Key: key + "." + name, Err: errors.New("want a file path, or a mapping of file, level and propagate")}
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/otelkit/otelkit/logbridge"
@@ -44,7 +45,8 @@ func byKey(name, key, value string) Option {
 // WithSetting("logs.file.rotate", "daily"): an option for every setting,
 // parsed and validated as the file and the environment are. Settings that
 // take a map (exporter.headers, resource.attributes, logs.levels) take the
-// environment variable's "k=v,k2=v2" form. docs/configuration.md lists the
+// environment variable's "k=v,k2=v2" form, and logs.loggers takes
+// LOG_LOGGERS's "audit=/var/log/audit.log;level=info;propagate=false". docs/configuration.md lists the
 // keys.
 func WithSetting(key, value string) Option {
 	return optionFunc(func(c *config) error {
@@ -231,6 +233,41 @@ func WithLoggerLevels(levels map[string]slog.Level) Option {
 
 // WithLogFile writes logs to a rotating file as well as the console.
 func WithLogFile(path string) Option { return byKey("WithLogFile", "logs.file.path", path) }
+
+// WithStackTraces adds a stack trace (attribute "stack") to every ERROR
+// and CRITICAL record, on every sink (LOG_STACK_TRACES overrides it).
+// Records that already carry one, as logbridge.Exception adds, keep theirs.
+func WithStackTraces(on bool) Option {
+	return byKey("WithStackTraces", "logs.stack_traces", strconv.FormatBool(on))
+}
+
+// WithLoggerFile routes the records of the logger name, and of its
+// descendants ("audit" covers "audit.login"), to a file of its own at path,
+// rotated as the logs.file.* settings say. With propagate false its
+// records go to that file only: not to the console, the other files,
+// syslog or OTLP, as propagate=False does in Python's logging. The
+// logger's own level (logs.level, logs.levels) still decides which records
+// are written. Each call adds a route (or replaces the one of the same
+// name); logs.loggers in the configuration file or LOG_LOGGERS replaces
+// them all. A minimum level for the file alone is set with
+// WithSetting("logs.loggers", "audit=/var/log/audit.log;level=warn").
+func WithLoggerFile(name, path string, propagate bool) Option {
+	return optionFunc(func(c *config) error {
+		n := strings.TrimSpace(name)
+		r, err := parseRoutes(map[string]string{n + ".file": path, n + ".propagate": strconv.FormatBool(propagate)})
+		if err != nil {
+			return fmt.Errorf("otelsetup: WithLoggerFile(%q, %q, %t): %w", name, path, propagate, err)
+		}
+		routes := make(map[string]loggerRoute, len(c.logRoutes)+1)
+		for k, v := range c.logRoutes {
+			routes[k] = v
+		}
+		routes[n] = r[n]
+		c.logRoutes = routes
+		c.sources["logs.loggers"] = SourceCode
+		return nil
+	})
+}
 
 // WithErrorLogFile writes ERROR and CRITICAL records to a file of their own.
 func WithErrorLogFile(path string) Option {

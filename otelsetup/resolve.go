@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -82,7 +83,17 @@ func resolveWith(opts []Option, profile string) (*config, error) {
 		for _, v := range values {
 			s, _ := settingByKey(v.key)
 			if err := s.set(&c, v.s, v.m); err != nil {
-				errs = append(errs, &FileError{File: c.configFile, Line: v.line, Key: v.key, Err: err})
+				line, key := v.line, v.key
+				// An error about one part (logs.loggers' audit.level) is
+				// reported at that part's line and key.
+				var se *subKeyError
+				if errors.As(err, &se) {
+					if l, ok := v.lines[se.sub]; ok {
+						line = l
+					}
+					key, err = key+"."+se.sub, se.err
+				}
+				errs = append(errs, &FileError{File: c.configFile, Line: line, Key: key, Err: err})
 				continue
 			}
 			c.sources[v.key] = SourceFile
@@ -131,6 +142,33 @@ func (c *config) validate() error {
 	}
 	if (c.syslogNetwork == "") != (c.syslogAddr == "") {
 		errs = append(errs, fmt.Errorf("otelsetup: LOG_SYSLOG_NETWORK and LOG_SYSLOG_ADDRESS go together (got %q and %q)", c.syslogNetwork, c.syslogAddr))
+	}
+	errs = append(errs, c.validateRoutes())
+	return errors.Join(errs...)
+}
+
+// validateRoutes refuses two writers of one file: a logs.loggers route
+// whose file is another route's, logs.file.path or logs.file.error_path
+// (each would rotate the file under the other).
+func (c *config) validateRoutes() error {
+	owners := map[string]string{}
+	if c.logFile != "" {
+		owners[filepath.Clean(c.logFile)] = "LOG_FILE (logs.file.path)"
+	}
+	if c.logErrorFile != "" {
+		if _, dup := owners[filepath.Clean(c.logErrorFile)]; !dup {
+			owners[filepath.Clean(c.logErrorFile)] = "LOG_ERROR_FILE (logs.file.error_path)"
+		}
+	}
+	var errs []error
+	for _, name := range sortedKeys(c.logRoutes) {
+		p := filepath.Clean(c.logRoutes[name].file)
+		if other, dup := owners[p]; dup {
+			errs = append(errs, fmt.Errorf("otelsetup: LOG_LOGGERS (logs.loggers, %s): logger %q writes to %s, as %s does: give each its own file",
+				c.sourceOf("logs.loggers"), name, c.logRoutes[name].file, other))
+			continue
+		}
+		owners[p] = fmt.Sprintf("logger %q", name)
 	}
 	return errors.Join(errs...)
 }

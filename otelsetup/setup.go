@@ -348,6 +348,9 @@ func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerPr
 		logbridge.WithLoggerLevels(levels),
 		logbridge.WithSource(c.logSource),
 	}
+	if c.logStackTraces {
+		opts = append(opts, logbridge.WithStackTraces(slog.LevelError))
+	}
 	if c.logConsole == "off" && c.console == nil {
 		opts = append(opts, logbridge.WithoutConsole())
 	} else {
@@ -361,6 +364,24 @@ func (t *Telemetry) newHandler(c *config, console io.Writer, lp *sdklog.LoggerPr
 	}
 	if c.logErrorFile != "" {
 		opts = append(opts, logbridge.WithFile(c.logErrorFile, file, logbridge.SinkFormat(c.logFormat), logbridge.SinkLevel(slog.LevelError), async))
+	}
+	// logs.loggers: a file per named logger (SinkLoggers covers its
+	// descendants); propagate=false keeps its records off every other sink.
+	var isolated []string
+	for _, name := range sortedKeys(c.logRoutes) {
+		r := c.logRoutes[name]
+		sinkOpts := []logbridge.SinkOption{logbridge.SinkFormat(c.logFormat), logbridge.SinkLoggers(name), async}
+		if r.level != "" {
+			l, _ := logbridge.ParseLevel(r.level) // validated when resolved
+			sinkOpts = append(sinkOpts, logbridge.SinkLevel(l))
+		}
+		opts = append(opts, logbridge.WithFile(r.file, file, sinkOpts...))
+		if !r.propagate {
+			isolated = append(isolated, name)
+		}
+	}
+	if len(isolated) > 0 {
+		opts = append(opts, logbridge.WithIsolatedLoggers(isolated...))
 	}
 	if c.syslogNetwork != "" {
 		opts = append(opts, logbridge.WithSyslog(logbridge.SyslogOptions{Network: c.syslogNetwork, Address: c.syslogAddr, Facility: c.syslogFacility, AppName: c.serviceName}, async))
