@@ -28,8 +28,9 @@
 // Secrets under innocent keys and inside free text (messages, error
 // strings, panic values) are found by value rules: JWTs, Bearer and Basic
 // credentials, AWS access key IDs, GitHub, GitLab, Slack and Stripe tokens,
-// PEM private keys, card numbers (13 to 19 digits, grouped by spaces or
-// dashes, Luhn-checked), key=value and key: value pairs with a sensitive
+// PEM private keys, card numbers (13 to 19 digits starting with 2 to 6 —
+// the Visa, Mastercard, American Express, Discover, JCB, UnionPay and
+// similar ranges — grouped by spaces or dashes, Luhn-checked), key=value and key: value pairs with a sensitive
 // key, and URLs with credentials or sensitive query parameters. Email and
 // IP addresses are opt-in ([WithEmailRule], [WithIPRule]); custom rules are
 // added with [WithPattern]. See [Policy.String].
