@@ -3,6 +3,7 @@ package redact
 import (
 	"encoding/json"
 	"net/http"
+	"runtime/metrics"
 	"strings"
 	"testing"
 )
@@ -36,7 +37,9 @@ func FuzzString(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, p := range fuzzPolicies {
-			once := p.String(s)
+			var once string
+			checkAllocs(t, "String", len(s), func() { once = p.String(s) })
+			checkGrowth(t, "String", s, once, maxSpanOutput(p), len(Mask))
 			if twice := p.String(once); twice != once {
 				t.Fatalf("not idempotent:\n in    %q\n once  %q\n twice %q", s, once, twice)
 			}
@@ -47,6 +50,7 @@ func FuzzString(f *testing.F) {
 			}
 			planted := s + " password=" + canaryKV + " " + s + "\nAuthorization: Bearer " + canaryBearer + "\n" + s + " " + canaryCard + " " + s
 			out := p.String(planted)
+			checkGrowth(t, "String", planted, out, maxSpanOutput(p), len(Mask))
 			for _, c := range []string{canaryKV, canaryBearer, canaryCard} {
 				if strings.Contains(out, c) {
 					t.Fatalf("canary %q survived:\n in  %q\n out %q", c, planted, out)
@@ -66,7 +70,9 @@ func FuzzURL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, p := range fuzzPolicies {
-			once := p.URLString(s)
+			var once string
+			checkAllocs(t, "URLString", len(s), func() { once = p.URLString(s) })
+			checkGrowth(t, "URLString", s, once, urlSpanOutput, len(Mask))
 			if twice := p.URLString(once); twice != once {
 				t.Fatalf("not idempotent:\n in    %q\n once  %q\n twice %q", s, once, twice)
 			}
@@ -76,6 +82,7 @@ func FuzzURL(f *testing.F) {
 			path := strings.NewReplacer("?", "", "#", "").Replace(s)
 			planted := "https://bob:" + canaryURL + "@example.com/" + path + "?X-Amz-Signature=" + canaryURL + "&" + s
 			out := p.URLString(planted)
+			checkGrowth(t, "URLString", planted, out, urlSpanOutput, len(Mask))
 			if strings.Contains(out, canaryURL) {
 				t.Fatalf("canary survived:\n in  %q\n out %q", planted, out)
 			}
@@ -96,8 +103,22 @@ func FuzzHeader(f *testing.F) {
 		h := http.Header{}
 		h.Add(name, value)
 		h.Set("Authorization", "Bearer "+canaryBearer+auth)
-		for _, p := range []*Policy{New(), New(WithHeaderAllowList(false))} {
-			out := p.Header(h)
+		in := 0
+		for k, vs := range h {
+			in += len(k) + len(strings.Join(vs, ""))
+		}
+		for _, p := range []*Policy{New(), New(WithHeaderAllowList(false)), New(WithHashKey([]byte("fuzz")))} {
+			var out http.Header
+			checkAllocs(t, "Header", in, func() { out = p.Header(h) })
+			// Names are kept; each value is kept, redacted as text, or
+			// replaced whole by a mask or hash (an empty value too).
+			n := 0
+			for k, vs := range out {
+				n += len(k) + len(strings.Join(vs, ""))
+			}
+			if limit := maxSpanOutput(p)*in + len(h)*hashLen; n > limit {
+				t.Fatalf("header output %d bytes for %d bytes in (limit %d): %q -> %q", n, in, limit, h, out)
+			}
 			for k, vs := range out {
 				for _, v := range vs {
 					if strings.Contains(v, canaryBearer) {
@@ -129,7 +150,16 @@ func FuzzJSONValue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, p := range fuzzPolicies {
 			w := walker{p: p, budget: p.maxItems}
-			w.walk(json.RawMessage(data)) // no recover here: a panic fails the test
+			var r0 any
+			var ch0 bool
+			checkAllocs(t, "walk", len(data), func() {
+				r0, ch0 = w.walk(json.RawMessage(data)) // no recover here: a panic fails the test
+			})
+			if ch0 {
+				if enc, err := json.Marshal(r0); err == nil {
+					checkGrowth(t, "walk", string(data), string(enc), maxSpanOutput(p), jsonWalkOverhead(p))
+				}
+			}
 			planted := json.RawMessage(`{"password":"` + canaryKV + `","v":` + string(data) + `}`)
 			w = walker{p: p, budget: p.maxItems}
 			r, ch := w.walk(planted)
@@ -137,9 +167,80 @@ func FuzzJSONValue(f *testing.F) {
 			if ch && err != nil {
 				t.Fatalf("redacted value does not encode: %v", err)
 			}
+			if err == nil {
+				checkGrowth(t, "walk", string(planted), string(out), maxSpanOutput(p), jsonWalkOverhead(p))
+			}
 			if json.Valid(planted) && (!ch || strings.Contains(string(out), canaryKV)) {
 				t.Fatalf("planted password survived in %s", out)
 			}
 		}
 	})
+}
+
+// Output bounds. Redaction replaces non-empty, non-overlapping spans of its
+// input (apply drops empty and merges overlapping ones), so with R the
+// longest replacement of one span, out <= len(in) + (R-1)*spans <=
+// R*len(in). When the redaction itself panics, the whole result is Mask.
+const (
+	hashLen         = len(hashPrefix) + hashHexDigits                 // "hmac:" + 16 hex digits = 21
+	userinfoMaskLen = len(URLMask + ":" + URLMask)                    // 17, the longest fixed mask
+	urlSpanOutput   = userinfoMaskLen                                 // URLString: every span becomes URLMask or that
+	jsonEntryLen    = len(`,"` + Truncated + `":"` + Truncated + `"`) // one budget-exhaustion marker
+)
+
+// maxSpanOutput is R for p's String: Mask (10), a hash in hash mode (21),
+// or a URL's userinfo mask (17).
+func maxSpanOutput(p *Policy) int {
+	if p.hashMode {
+		return hashLen
+	}
+	return userinfoMaskLen
+}
+
+// jsonWalkOverhead is c for the walk of JSON text, encoded again. Per input
+// byte: a kept byte is escaped by json.Marshal to at most 6 (\u003c for
+// '<', \ufffd for an invalid byte), below R; "\u0000" in the input is 6
+// bytes that come back as 6; a redacted span obeys R as in String; a
+// container too deep becomes "[TRUNCATED]" (13 bytes, its input at least
+// 3). The constants: 2 quotes around a string result, and when the item
+// budget runs out one Truncated marker in each open container (at most
+// maxDepth+1 of them).
+func jsonWalkOverhead(p *Policy) int {
+	return 2 + (p.maxDepth+1)*jsonEntryLen + len(Mask)
+}
+
+// checkGrowth fails if out is longer than k*len(in)+c.
+func checkGrowth(t *testing.T, what, in, out string, k, c int) {
+	t.Helper()
+	if limit := k*len(in) + c; len(out) > limit {
+		t.Fatalf("%s: %d bytes out for %d in, over %d*len+%d:\n in  %q\n out %q", what, len(out), len(in), k, c, in, out)
+	}
+}
+
+// checkAllocs fails if fn allocates far more than its input can justify.
+// testing.AllocsPerRun cannot run inside a fuzz function, so the heap's
+// cumulative allocation count (runtime/metrics, no stop-the-world) is
+// read around one call. Small allocations are counted when their span
+// leaves the P's cache, so the count lags by up to a few cached spans:
+// the constant is generous (allocSlack); what it catches is an allocation
+// sized by the content of the input rather than its length.
+func checkAllocs(t *testing.T, what string, inLen int, fn func()) {
+	t.Helper()
+	before := heapAllocated()
+	fn()
+	if got, limit := heapAllocated()-before, uint64(allocPerByte*inLen+allocSlack); got > limit {
+		t.Fatalf("%s: allocated %d bytes for %d bytes of input (limit %d)", what, got, inLen, limit)
+	}
+}
+
+const (
+	allocPerByte = 1024    // JSON decoding builds a map or []any per 2-3 input bytes
+	allocSlack   = 8 << 20 // lag of cached spans, plus a fresh HMAC and sync.Pool refills
+)
+
+var allocSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+
+func heapAllocated() uint64 {
+	metrics.Read(allocSample)
+	return allocSample[0].Value.Uint64()
 }

@@ -1,9 +1,11 @@
 package sampling_test
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +34,21 @@ func FuzzToken(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// A second policy logs every rejection to a buffer: the header value
+	// (with a canary in front) must never be logged, and one request's
+	// audit record stays within a bound linear in what it logs of the
+	// request.
+	var logBuf bytes.Buffer
+	audited, err := sampling.New(
+		sampling.WithSecret(testSecret),
+		sampling.WithAllowedPeers("10.1.0.0/16"),
+		sampling.WithTrustedProxies("192.168.0.0/24", "::1"),
+		sampling.WithWarnInterval(time.Nanosecond),
+		sampling.WithLogger(slog.New(slog.NewTextHandler(&logBuf, nil))),
+	)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, token, remote, xff, fwd string) {
 		exp, err := sampling.VerifyToken(testSecret, token, now)
 		if err == nil {
@@ -55,5 +72,29 @@ func FuzzToken(f *testing.F) {
 		}
 		ctx, req := p.Start(r)
 		_ = req.Enabled(ctx, slog.LevelDebug)
+
+		if strings.Contains(remote+xff+fwd, tokenCanary) {
+			return
+		}
+		logBuf.Reset()
+		r.Header.Set("X-Debug-Log", tokenCanary+token)
+		_, _ = audited.Start(r)
+		out := logBuf.String()
+		if strings.Contains(out, tokenCanary) {
+			t.Fatalf("debug header value logged: %q", out)
+		}
+		// The record logs the peer (RemoteAddr) and the path; the client
+		// address is a parsed netip.Addr (at most 45 bytes + zone, and the
+		// zone comes from the input). slog's text handler quotes with Go
+		// escapes, at most 4 bytes per input byte (\xff); the fixed text
+		// (time, level, message, keys, reason, method) is under 300 bytes.
+		if limit := 4*(2*len(remote)+len(xff)+len(fwd)) + auditOverhead; len(out) > limit {
+			t.Fatalf("audit record of %d bytes for %d bytes in (limit %d): %q", len(out), len(remote)+len(xff)+len(fwd), limit, out)
+		}
 	})
 }
+
+const (
+	tokenCanary   = "CANARYtoken0000fake."
+	auditOverhead = 512
+)
