@@ -175,7 +175,7 @@ func flatRecord(r sdklog.Record) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "body=%s severity=%s\n", r.Body().String(), r.SeverityText())
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		fmt.Fprintf(&b, "%s=%s %v\n", kv.Key, kv.Value.Emit(), kv.Value.AsInterface())
+		fmt.Fprintf(&b, "%s=%s %v\n", kv.Key, kv.Value.String(), kv.Value.AsInterface())
 		return true
 	})
 	return b.String()

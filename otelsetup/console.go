@@ -227,7 +227,7 @@ func appendJSONAttrs(b []byte, kvs []attribute.KeyValue) []byte {
 		b = append(b, ':')
 		j, err := json.Marshal(kv.Value.AsInterface())
 		if err != nil { // NaN or ±Inf
-			j, _ = json.Marshal(kv.Value.Emit())
+			j, _ = json.Marshal(kv.Value.String())
 		}
 		b = append(b, j...)
 	}
