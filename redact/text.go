@@ -39,13 +39,30 @@ type span struct {
 	kind       spanKind
 }
 
-// text redacts free text and reports whether it changed anything.
+// text redacts free text and reports whether it changed anything. As with
+// URLs (see maxURLPasses), a replacement can change how the text around it
+// parses (a hash token before "://" turns what follows into a URL of
+// another shape), so a changed text is passed again until nothing changes:
+// redacting twice equals redacting once. Clean text takes one pass.
 func (p *Policy) text(s string) (out string, changed bool) {
 	defer func() {
 		if recover() != nil {
 			out, changed = Mask, true
 		}
 	}()
+	out, changed = p.textPass(s)
+	for i := 1; changed && i < maxURLPasses; i++ {
+		next, again := p.textPass(out)
+		if !again || next == out {
+			break
+		}
+		out = next
+	}
+	return out, changed
+}
+
+// textPass is one pass of text; it may panic (text recovers).
+func (p *Policy) textPass(s string) (string, bool) {
 	var arr [8]span
 	spans := p.scan(s, arr[:0], len(s))
 	if p.hasPattern {
