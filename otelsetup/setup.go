@@ -99,7 +99,6 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 		// ever.
 		t.redact = c.buildRedaction(t.mp)
 		t.handler = t.newHandler(c, console, nil)
-		t.finals = append(t.finals, t.handler.Close)
 		t.installGlobals(c)
 		return nil
 	}
@@ -132,7 +131,6 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 	}
 	t.handler = t.newHandler(c, console, lp)
 	late.set(t.handler.Named("otelkit.sampling"))
-	t.finals = append(t.finals, t.handler.Close)
 	if c.runtimeMetrics {
 		if err := runtime.Start(runtime.WithMeterProvider(t.mp)); err != nil {
 			return fmt.Errorf("otelsetup: runtime metrics: %w", err)

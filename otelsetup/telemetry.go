@@ -128,12 +128,11 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		defer stop()
 		errs := []error{runParallel(ctx, t.shutdowns)}
 		if t.handler != nil {
-			// Drain the asynchronous log sinks within the same deadline: a
-			// console or file whose Write blocks must not hold Shutdown.
-			// Records still queued at the deadline are counted and
-			// reported. The handler's Close among the finals then returns
-			// this result at once, so its error is not joined twice here.
-			_ = t.handler.CloseContext(ctx)
+			// Drain the asynchronous log sinks and close the files within
+			// the same deadline: a console or file whose Write blocks must
+			// not hold Shutdown. Records still queued at the deadline are
+			// counted and reported.
+			errs = append(errs, t.handler.CloseContext(ctx))
 		}
 		for _, f := range t.finals {
 			errs = append(errs, f())
