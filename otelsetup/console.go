@@ -3,7 +3,6 @@ package otelsetup
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -97,42 +96,45 @@ func (e *consoleMetricExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetri
 func (e *consoleMetricExporter) Export(_ context.Context, rm *metricdata.ResourceMetrics) error {
 	var b []byte
 	now := time.Now()
-	appendMetricLine := func(b []byte, m metricdata.Metrics, set attribute.Set, value string) []byte {
+	line := func(m metricdata.Metrics, set attribute.Set, fields ...metricField) {
 		if e.json {
-			return appendMetricJSON(b, now, m, set, value)
+			b = appendMetricJSON(b, now, m, set, fields)
+		} else {
+			b = appendMetricText(b, m, set, fields)
 		}
-		return appendMetricText(b, m, set, value)
 	}
+	ints := func(n int64) string { return strconv.FormatInt(n, 10) }
+	floats := func(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
 			case metricdata.Sum[int64]:
 				for _, p := range d.DataPoints {
-					b = appendMetricLine(b, m, p.Attributes, "value="+strconv.FormatInt(p.Value, 10))
+					line(m, p.Attributes, metricField{"value", ints(p.Value)})
 				}
 			case metricdata.Sum[float64]:
 				for _, p := range d.DataPoints {
-					b = appendMetricLine(b, m, p.Attributes, "value="+strconv.FormatFloat(p.Value, 'g', 6, 64))
+					line(m, p.Attributes, metricField{"value", floats(p.Value)})
 				}
 			case metricdata.Gauge[int64]:
 				for _, p := range d.DataPoints {
-					b = appendMetricLine(b, m, p.Attributes, "value="+strconv.FormatInt(p.Value, 10))
+					line(m, p.Attributes, metricField{"value", ints(p.Value)})
 				}
 			case metricdata.Gauge[float64]:
 				for _, p := range d.DataPoints {
-					b = appendMetricLine(b, m, p.Attributes, "value="+strconv.FormatFloat(p.Value, 'g', 6, 64))
+					line(m, p.Attributes, metricField{"value", floats(p.Value)})
 				}
 			case metricdata.Histogram[int64]:
 				for _, p := range d.DataPoints {
-					b = appendMetricLine(b, m, p.Attributes, fmt.Sprintf("count=%d sum=%d", p.Count, p.Sum))
+					line(m, p.Attributes, metricField{"count", ints(int64(p.Count))}, metricField{"sum", ints(p.Sum)})
 				}
 			case metricdata.Histogram[float64]:
 				for _, p := range d.DataPoints {
-					b = appendMetricLine(b, m, p.Attributes, fmt.Sprintf("count=%d sum=%.6g", p.Count, p.Sum))
+					line(m, p.Attributes, metricField{"count", ints(int64(p.Count))}, metricField{"sum", floats(p.Sum)})
 				}
 			case metricdata.ExponentialHistogram[float64]:
 				for _, p := range d.DataPoints {
-					b = appendMetricLine(b, m, p.Attributes, fmt.Sprintf("count=%d sum=%.6g", p.Count, p.Sum))
+					line(m, p.Attributes, metricField{"count", ints(int64(p.Count))}, metricField{"sum", floats(p.Sum)})
 				}
 			}
 		}
@@ -144,7 +146,10 @@ func (e *consoleMetricExporter) Export(_ context.Context, rm *metricdata.Resourc
 	return err
 }
 
-func appendMetricText(b []byte, m metricdata.Metrics, set attribute.Set, value string) []byte {
+// metricField is one number of a point (value, count, sum), formatted.
+type metricField struct{ name, value string }
+
+func appendMetricText(b []byte, m metricdata.Metrics, set attribute.Set, fields []metricField) []byte {
 	b = append(b, "METRIC "...)
 	b = append(b, m.Name...)
 	if set.Len() > 0 {
@@ -161,8 +166,12 @@ func appendMetricText(b []byte, m metricdata.Metrics, set attribute.Set, value s
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ' ')
-	b = append(b, value...)
+	for _, f := range fields {
+		b = append(b, ' ')
+		b = append(b, f.name...)
+		b = append(b, '=')
+		b = append(b, f.value...)
+	}
 	if m.Unit != "" {
 		b = append(b, " unit="...)
 		b = append(b, m.Unit...)
@@ -267,24 +276,22 @@ func appendSpanJSON(b []byte, s sdktrace.ReadOnlySpan) []byte {
 	return append(b, '}', '\n')
 }
 
-// appendMetricJSON writes one point; value is the text form's
-// "value=…" or "count=… sum=…", turned into JSON fields.
-func appendMetricJSON(b []byte, t time.Time, m metricdata.Metrics, set attribute.Set, value string) []byte {
+// appendMetricJSON writes one point as a JSON line.
+func appendMetricJSON(b []byte, t time.Time, m metricdata.Metrics, set attribute.Set, fields []metricField) []byte {
 	b = appendJSONHead(b, t, "otelkit.metrics", "metric")
 	b = append(b, `,"name":`...)
 	b = appendJSONString(b, m.Name)
 	kvs := set.ToSlice()
 	sort.Slice(kvs, func(i, j int) bool { return kvs[i].Key < kvs[j].Key })
 	b = appendJSONAttrs(b, kvs)
-	for _, f := range strings.Fields(value) {
-		k, v, _ := strings.Cut(f, "=")
+	for _, f := range fields {
 		b = append(b, ',')
-		b = appendJSONString(b, k)
+		b = appendJSONString(b, f.name)
 		b = append(b, ':')
-		if json.Valid([]byte(v)) { // a number; NaN and ±Inf are not JSON
-			b = append(b, v...)
+		if json.Valid([]byte(f.value)) { // a number; NaN and ±Inf are not JSON
+			b = append(b, f.value...)
 		} else {
-			b = appendJSONString(b, v)
+			b = appendJSONString(b, f.value)
 		}
 	}
 	if m.Unit != "" {

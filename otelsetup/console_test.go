@@ -101,7 +101,7 @@ func TestConsoleSpansAndMetricsAsText(t *testing.T) {
 }
 
 func TestAppendMetricJSONNonFinite(t *testing.T) {
-	b := appendMetricJSON(nil, time.Time{}, metricdata.Metrics{Name: "x"}, attribute.NewSet(), "value=NaN")
+	b := appendMetricJSON(nil, time.Time{}, metricdata.Metrics{Name: "x"}, attribute.NewSet(), []metricField{{"value", "NaN"}})
 	if !json.Valid(bytes.TrimSpace(b)) {
 		t.Errorf("not JSON: %s", b)
 	}
