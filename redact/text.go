@@ -40,7 +40,7 @@ type span struct {
 }
 
 // text redacts free text and reports whether it changed anything. As with
-// URLs (see maxURLPasses), a replacement can change how the text around it
+// URLs (see maxPasses), a replacement can change how the text around it
 // parses (a hash token before "://" turns what follows into a URL of
 // another shape), so a changed text is passed again until nothing changes:
 // redacting twice equals redacting once. Clean text takes one pass.
@@ -51,7 +51,7 @@ func (p *Policy) text(s string) (out string, changed bool) {
 		}
 	}()
 	out, changed = p.textPass(s)
-	for i := 1; changed && i < maxURLPasses; i++ {
+	for i := 1; changed && i < maxPasses; i++ {
 		next, again := p.textPass(out)
 		if !again || next == out {
 			break

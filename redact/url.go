@@ -38,12 +38,12 @@ func (p *Policy) URLString(s string) (out string) {
 	return p.urlString(s, false)
 }
 
-// maxURLPasses bounds urlString's passes. A redaction can change how the
-// text around it parses (a control character replaced by the mask extends
+// maxPasses bounds the passes of urlString and text. A redaction can
+// change how the text around it parses (a control character replaced by the mask extends
 // a URL; a mask completes an email's local part), so a second pass over a
 // redacted URL could find more; passes repeat until nothing changes. Real
 // URLs settle in one or two; the bound is for hostile input.
-const maxURLPasses = 4
+const maxPasses = 4
 
 // urlString is URLString; parsed says s is known to be a valid URL.
 func (p *Policy) urlString(s string, parsed bool) (out string) {
@@ -54,7 +54,7 @@ func (p *Policy) urlString(s string, parsed bool) (out string) {
 		}
 	}()
 	out = p.urlPass(s, parsed)
-	for range maxURLPasses - 1 {
+	for range maxPasses - 1 {
 		if out == s {
 			return out
 		}
