@@ -135,17 +135,34 @@ func (memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // BenchmarkClient is one call through an in-memory RoundTripper: bare, the
 // otelhttp transport, and the otelkit deps transport (span, metric and a
 // dependency_call record through the whole pipeline).
+// getStock is the call every client benchmark makes.
+func getStock(b *testing.B, c *http.Client, ctx context.Context) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://inventory.internal/stock/sku-1", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// otelhttpClient and otelkitClient are the two instrumented clients over
+// memTransport, as users set them up.
+func otelhttpClient(tp *sdktrace.TracerProvider, mp *sdkmetric.MeterProvider) *http.Client {
+	return &http.Client{Transport: otelhttp.NewTransport(memTransport{}, otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))}
+}
+
+func otelkitClient(tel *otelsetup.Telemetry) *http.Client {
+	return deps.NewClient("inventory", &http.Client{Transport: memTransport{}},
+		deps.WithLogger(tel.Logger("deps")), deps.WithTracerProvider(tel.TracerProvider()),
+		deps.WithMeterProvider(tel.MeterProvider()), deps.WithRedaction(tel.Redaction()))
+}
+
 func BenchmarkClient(b *testing.B) {
 	call := func(b *testing.B, c *http.Client, ctx context.Context) {
 		b.ReportAllocs()
 		for b.Loop() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://inventory.internal/stock/sku-1", nil)
-			resp, err := c.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			getStock(b, c, ctx)
 		}
 	}
 	b.Run("impl=bare", func(b *testing.B) { call(b, &http.Client{Transport: memTransport{}}, context.Background()) })
@@ -153,16 +170,13 @@ func BenchmarkClient(b *testing.B) {
 		tp, mp := sdkProviders(b)
 		ctx, span := tp.Tracer("bench").Start(context.Background(), "handler")
 		defer span.End()
-		call(b, &http.Client{Transport: otelhttp.NewTransport(memTransport{}, otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))}, ctx)
+		call(b, otelhttpClient(tp, mp), ctx)
 	})
 	b.Run("impl=otelkit", func(b *testing.B) {
 		tel := fullTelemetry(b)
 		ctx, span := tel.TracerProvider().Tracer("bench").Start(context.Background(), "handler")
 		defer span.End()
-		c := deps.NewClient("inventory", &http.Client{Transport: memTransport{}},
-			deps.WithLogger(tel.Logger("deps")), deps.WithTracerProvider(tel.TracerProvider()),
-			deps.WithMeterProvider(tel.MeterProvider()), deps.WithRedaction(tel.Redaction()))
-		call(b, c, ctx)
+		call(b, otelkitClient(tel), ctx)
 	})
 }
 
@@ -248,22 +262,14 @@ func BenchmarkRatio(b *testing.B) {
 		tp, mp := sdkProviders(b)
 		octx, ospan := tp.Tracer("bench").Start(context.Background(), "handler")
 		defer ospan.End()
-		otel := &http.Client{Transport: otelhttp.NewTransport(memTransport{}, otelhttp.WithTracerProvider(tp), otelhttp.WithMeterProvider(mp))}
+		otel := otelhttpClient(tp, mp)
 		tel := fullTelemetry(b)
 		kctx, kspan := tel.TracerProvider().Tracer("bench").Start(context.Background(), "handler")
 		defer kspan.End()
-		kit := deps.NewClient("inventory", &http.Client{Transport: memTransport{}},
-			deps.WithLogger(tel.Logger("deps")), deps.WithTracerProvider(tel.TracerProvider()),
-			deps.WithMeterProvider(tel.MeterProvider()), deps.WithRedaction(tel.Redaction()))
+		kit := otelkitClient(tel)
 		one := func(c *http.Client, ctx context.Context) time.Duration {
 			start := time.Now()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://inventory.internal/stock/sku-1", nil)
-			resp, err := c.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			getStock(b, c, ctx)
 			return time.Since(start)
 		}
 		var dOtel, dKit time.Duration
