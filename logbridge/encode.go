@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
+
+	"github.com/otelkit/otelkit/internal/escape"
 )
 
 // Format selects how the console and file sinks write a record.
@@ -44,135 +45,13 @@ func (f Format) String() string {
 
 const hexDigits = "0123456789abcdef"
 
-// plainJSON marks the bytes a JSON string holds as they are: printable
-// ASCII but '"', '\\' and DEL.
-var plainJSON = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string. Control characters, ANSI
-// escapes and invalid UTF-8 are escaped so no value can split or colour a line.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if plainJSON[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 end lines in some readers; C1 controls include CSI.
-		if r == '\u2028' || r == '\u2029' || (r >= 0x80 && r < 0xa0) {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// needsQuote reports whether a text-format value must be quoted.
-func needsQuote(s string) bool {
-	if s == "" {
-		return true
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f {
-				return true
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || !strconv.IsPrint(r) {
-			return true
-		}
-		i += size
-	}
-	return false
-}
+// appendJSONString appends s as a JSON string, escaped by the rules of
+// internal/escape so no value can split, forge or colour a line.
+func appendJSONString(b []byte, s string) []byte { return escape.AppendJSONString(b, s) }
 
 // appendTextString appends s for the text format: bare when safe, else
 // quoted with Go escapes (\n, \x1b, \xff), so one record is one line.
-func appendTextString(b []byte, s string) []byte {
-	if !needsQuote(s) {
-		return append(b, s...)
-	}
-	return strconv.AppendQuote(b, s)
-}
-
-// appendTextMessage appends a message in the text format: spaces stay, but
-// every character that could split a line or forge output is escaped.
-func appendTextMessage(b []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c == '\\':
-				b = append(b, '\\', '\\')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
-		case !strconv.IsPrint(r):
-			q := strconv.QuoteRuneToASCII(r) // '\u200b', quotes dropped below
-			b = append(b, q[1:len(q)-1]...)
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return b
-}
+func appendTextString(b []byte, s string) []byte { return escape.AppendText(b, s) }
 
 // appendTime appends t in UTC as RFC 3339 with a fixed number of
 // fractional digits (3 or 6): 2026-02-23T10:15:42.123456Z. It writes the
@@ -283,7 +162,7 @@ func appendJSONAny(b []byte, x any) []byte {
 		return append(b, '}')
 	case json.Marshaler, []any, map[string]any:
 		if j, err := safeMarshal(x); err == nil {
-			return append(b, j...)
+			return escape.AppendJSON(b, j)
 		}
 	case fmt.Stringer:
 		return appendJSONString(b, safeSprint(x))
@@ -292,7 +171,7 @@ func appendJSONAny(b []byte, x any) []byte {
 	switch rv.Kind() {
 	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
 		if j, err := safeMarshal(x); err == nil {
-			return append(b, j...)
+			return escape.AppendJSON(b, j)
 		}
 	}
 	return appendJSONString(b, safeSprint(x))

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/otelkit/otelkit/internal/escape"
 	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -266,7 +267,7 @@ func (h *writerHandler) appendText(b []byte, ctx context.Context, r slog.Record)
 		b = appendTextString(b, h.name)
 	}
 	b = append(b, ' ')
-	b = appendTextMessage(b, r.Message)
+	b = escape.AppendTextMessage(b, r.Message)
 	b = append(b, h.pre...)
 	r.Attrs(func(a slog.Attr) bool {
 		b = appendTextAttr(b, h.prefix, a, 0)

@@ -2,11 +2,12 @@ package otelsetup
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -14,6 +15,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otelkit/otelkit/internal/escape"
 )
 
 // consoleSpanExporter prints one line per span:
@@ -38,7 +41,7 @@ func (e *consoleSpanExporter) ExportSpans(_ context.Context, spans []sdktrace.Re
 		}
 		b = s.EndTime().UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
 		b = append(b, " SPAN "...)
-		b = appendConsoleValue(b, s.Name())
+		b = escape.AppendText(b, s.Name())
 		b = append(b, ' ')
 		b = append(b, roundDuration(s.EndTime().Sub(s.StartTime())).String()...)
 		b = append(b, " kind="...)
@@ -55,7 +58,7 @@ func (e *consoleSpanExporter) ExportSpans(_ context.Context, spans []sdktrace.Re
 			b = append(b, " status=Error"...)
 			if st.Description != "" {
 				b = append(b, " status_message="...)
-				b = appendConsoleValue(b, st.Description)
+				b = escape.AppendText(b, st.Description)
 			}
 		}
 		for _, kv := range s.Attributes() {
@@ -151,7 +154,7 @@ type metricField struct{ name, value string }
 
 func appendMetricText(b []byte, m metricdata.Metrics, set attribute.Set, fields []metricField) []byte {
 	b = append(b, "METRIC "...)
-	b = append(b, m.Name...)
+	b = escape.AppendText(b, m.Name)
 	if set.Len() > 0 {
 		b = append(b, '{')
 		kvs := set.ToSlice()
@@ -160,9 +163,9 @@ func appendMetricText(b []byte, m metricdata.Metrics, set attribute.Set, fields 
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, kv.Key...)
+			b = escape.AppendText(b, string(kv.Key))
 			b = append(b, '=')
-			b = appendConsoleValue(b, kv.Value.String())
+			b = escape.AppendText(b, kv.Value.String())
 		}
 		b = append(b, '}')
 	}
@@ -174,7 +177,7 @@ func appendMetricText(b []byte, m metricdata.Metrics, set attribute.Set, fields 
 	}
 	if m.Unit != "" {
 		b = append(b, " unit="...)
-		b = append(b, m.Unit...)
+		b = escape.AppendText(b, m.Unit)
 	}
 	return append(b, '\n')
 }
@@ -184,17 +187,9 @@ func (e *consoleMetricExporter) Shutdown(context.Context) error   { return nil }
 
 func appendConsoleKV(b []byte, kv attribute.KeyValue) []byte {
 	b = append(b, ' ')
-	b = append(b, kv.Key...)
+	b = escape.AppendText(b, string(kv.Key))
 	b = append(b, '=')
-	return appendConsoleValue(b, kv.Value.String())
-}
-
-// appendConsoleValue quotes values that contain spaces or control characters.
-func appendConsoleValue(b []byte, s string) []byte {
-	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == '"' || r == 0x7f || !strconv.IsPrint(r) }) {
-		return strconv.AppendQuote(b, s)
-	}
-	return append(b, s...)
+	return escape.AppendText(b, kv.Value.String())
 }
 
 func roundDuration(d time.Duration) time.Duration {
@@ -212,15 +207,11 @@ func appendJSONHead(b []byte, t time.Time, logger, msg string) []byte {
 	b = append(b, `{"time":"`...)
 	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 	b = append(b, `","level":"INFO","logger":`...)
-	b = appendJSONString(b, logger)
+	b = escape.AppendJSONString(b, logger)
 	b = append(b, `,"msg":`...)
-	return appendJSONString(b, msg)
+	return escape.AppendJSONString(b, msg)
 }
 
-func appendJSONString(b []byte, s string) []byte {
-	j, _ := json.Marshal(s) // a string always encodes
-	return append(b, j...)
-}
 
 // appendJSONAttrs appends ,"attributes":{…} when there are any.
 func appendJSONAttrs(b []byte, kvs []attribute.KeyValue) []byte {
@@ -232,25 +223,81 @@ func appendJSONAttrs(b []byte, kvs []attribute.KeyValue) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, string(kv.Key))
+		b = escape.AppendJSONString(b, string(kv.Key))
 		b = append(b, ':')
-		j, err := json.Marshal(kv.Value.AsInterface())
-		if err != nil { // NaN or ±Inf
-			j, _ = json.Marshal(kv.Value.String())
-		}
-		b = append(b, j...)
+		b = appendJSONAttrValue(b, kv.Value)
 	}
 	return append(b, '}')
+}
+
+// appendJSONAttrValue appends v as JSON: numbers and booleans as such
+// (NaN and ±Inf, which JSON lacks, as strings), byte slices as base64 as
+// encoding/json writes them, slices as arrays and maps as objects.
+func appendJSONAttrValue(b []byte, v attribute.Value) []byte {
+	switch v.Type() {
+	case attribute.BOOL:
+		return strconv.AppendBool(b, v.AsBool())
+	case attribute.INT64:
+		return strconv.AppendInt(b, v.AsInt64(), 10)
+	case attribute.FLOAT64:
+		return appendJSONFloat(b, v.AsFloat64())
+	case attribute.STRING:
+		return escape.AppendJSONString(b, v.AsString())
+	case attribute.BYTESLICE:
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, v.AsByteSlice())
+		return append(b, '"')
+	case attribute.BOOLSLICE:
+		return appendJSONArray(b, v.AsBoolSlice(), strconv.AppendBool)
+	case attribute.INT64SLICE:
+		return appendJSONArray(b, v.AsInt64Slice(), func(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) })
+	case attribute.FLOAT64SLICE:
+		return appendJSONArray(b, v.AsFloat64Slice(), appendJSONFloat)
+	case attribute.STRINGSLICE:
+		return appendJSONArray(b, v.AsStringSlice(), escape.AppendJSONString)
+	case attribute.SLICE:
+		return appendJSONArray(b, v.AsSlice(), appendJSONAttrValue)
+	case attribute.MAP:
+		b = append(b, '{')
+		for i, kv := range v.AsMap() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = escape.AppendJSONString(b, string(kv.Key))
+			b = append(b, ':')
+			b = appendJSONAttrValue(b, kv.Value)
+		}
+		return append(b, '}')
+	}
+	return append(b, "null"...)
+}
+
+func appendJSONArray[T any](b []byte, vs []T, appendOne func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendOne(b, v)
+	}
+	return append(b, ']')
+}
+
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return escape.AppendJSONString(b, strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 func appendSpanJSON(b []byte, s sdktrace.ReadOnlySpan) []byte {
 	b = appendJSONHead(b, s.EndTime(), "otelkit.traces", "span")
 	b = append(b, `,"name":`...)
-	b = appendJSONString(b, s.Name())
+	b = escape.AppendJSONString(b, s.Name())
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, float64(s.EndTime().Sub(s.StartTime()).Microseconds())/1000, 'f', -1, 64)
 	b = append(b, `,"kind":`...)
-	b = appendJSONString(b, s.SpanKind().String())
+	b = escape.AppendJSONString(b, s.SpanKind().String())
 	b = append(b, `,"trace_id":"`...)
 	b = append(b, s.SpanContext().TraceID().String()...)
 	b = append(b, `","span_id":"`...)
@@ -265,7 +312,7 @@ func appendSpanJSON(b []byte, s sdktrace.ReadOnlySpan) []byte {
 		b = append(b, `,"status":"Error"`...)
 		if st.Description != "" {
 			b = append(b, `,"status_message":`...)
-			b = appendJSONString(b, st.Description)
+			b = escape.AppendJSONString(b, st.Description)
 		}
 	}
 	b = appendJSONAttrs(b, s.Attributes())
@@ -280,23 +327,23 @@ func appendSpanJSON(b []byte, s sdktrace.ReadOnlySpan) []byte {
 func appendMetricJSON(b []byte, t time.Time, m metricdata.Metrics, set attribute.Set, fields []metricField) []byte {
 	b = appendJSONHead(b, t, "otelkit.metrics", "metric")
 	b = append(b, `,"name":`...)
-	b = appendJSONString(b, m.Name)
+	b = escape.AppendJSONString(b, m.Name)
 	kvs := set.ToSlice()
 	sort.Slice(kvs, func(i, j int) bool { return kvs[i].Key < kvs[j].Key })
 	b = appendJSONAttrs(b, kvs)
 	for _, f := range fields {
 		b = append(b, ',')
-		b = appendJSONString(b, f.name)
+		b = escape.AppendJSONString(b, f.name)
 		b = append(b, ':')
 		if json.Valid([]byte(f.value)) { // a number; NaN and ±Inf are not JSON
 			b = append(b, f.value...)
 		} else {
-			b = appendJSONString(b, f.value)
+			b = escape.AppendJSONString(b, f.value)
 		}
 	}
 	if m.Unit != "" {
 		b = append(b, `,"unit":`...)
-		b = appendJSONString(b, m.Unit)
+		b = escape.AppendJSONString(b, m.Unit)
 	}
 	return append(b, '}', '\n')
 }
