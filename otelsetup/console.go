@@ -212,7 +212,6 @@ func appendJSONHead(b []byte, t time.Time, logger, msg string) []byte {
 	return escape.AppendJSONString(b, msg)
 }
 
-
 // appendJSONAttrs appends ,"attributes":{…} when there are any.
 func appendJSONAttrs(b []byte, kvs []attribute.KeyValue) []byte {
 	if len(kvs) == 0 {

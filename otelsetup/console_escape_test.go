@@ -154,9 +154,9 @@ func FuzzConsoleSpanLine(f *testing.F) {
 		span := tracetest.SpanStub{
 			Name: name, SpanContext: sc, Parent: sc, SpanKind: trace.SpanKindServer,
 			StartTime: start, EndTime: start.Add(12 * time.Millisecond),
-			Attributes: append(hostileAttrs(value), attribute.String(key, value), attribute.StringSlice(key+".list", []string{key, value})),
-			Events:     []sdktrace.Event{{Name: name, Attributes: []attribute.KeyValue{attribute.String(key, value)}}},
-			Status:     sdktrace.Status{Code: codes.Error, Description: value},
+			Attributes:           append(hostileAttrs(value), attribute.String(key, value), attribute.StringSlice(key+".list", []string{key, value})),
+			Events:               []sdktrace.Event{{Name: name, Attributes: []attribute.KeyValue{attribute.String(key, value)}}},
+			Status:               sdktrace.Status{Code: codes.Error, Description: value},
 			InstrumentationScope: instrumentation.Scope{Name: key},
 		}.Snapshot()
 		for _, isJSON := range []bool{false, true} {
