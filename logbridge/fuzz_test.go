@@ -56,7 +56,9 @@ func FuzzHandler(f *testing.F) {
 // byte into at most 6 (\u00XX for a control byte, \ufffd for an invalid
 // one; a two-byte C1 control becomes 6 too). Text quotes with Go escapes:
 // at most 4 per byte (\xff, \x1b); a non-printable rune of 2, 3 or 4
-// bytes becomes \u00XX, \uXXXX or \UXXXXXXXX (at most 3 per byte). What
+// bytes becomes \u00XX, \uXXXX or \UXXXXXXXX (at most 3 per byte). A
+// value nested in slog.Any is written in text as its JSON, quoted: at
+// most 7 per byte (\u003c becomes \\u003c). What
 // does not depend on the input (time, level, the fixed keys, quotes around
 // each string) is 87 bytes of JSON and 47 of text for empty strings, well
 // inside recordOverhead. With redaction, a redacted span of at least one
