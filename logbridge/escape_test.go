@@ -16,31 +16,10 @@ import (
 	"github.com/otelkit/otelkit/internal/escape/escapetest"
 )
 
-// looseJSON quotes s as a JSON string the way a careless MarshalJSON
-// might: only '"', '\\' and C0 controls escaped, everything else (C1, DEL,
-// bidi controls, invalid UTF-8) raw. encoding/json accepts it as valid.
-func looseJSON(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20:
-			fmt.Fprintf(&b, `\u%04x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 type hostileMarshaler string
 
 func (m hostileMarshaler) MarshalJSON() ([]byte, error) {
-	return []byte(`{"k":` + looseJSON(string(m)) + `}`), nil
+	return []byte(`{"k":` + escapetest.LooseJSON(string(m)) + `}`), nil
 }
 
 type hostileStringer string
@@ -61,9 +40,6 @@ type hostileStruct struct {
 	Inner *hostileInner
 	Attrs map[string]string
 }
-
-// decoded is s as a JSON decoder gives it back: each invalid byte U+FFFD.
-func decoded(s string) string { return strings.Map(func(r rune) rune { return r }, s) }
 
 // obj walks m along keys, each step a JSON object.
 func obj(m map[string]any, keys ...string) any {
@@ -122,7 +98,7 @@ var lineCases = []struct {
 		func(m map[string]any, v string) bool { return m["str"] == v }},
 	{"MarshalJSON", func(h *Handler, s string) { h.Logger("app").Info("m", "mj", hostileMarshaler(s)) },
 		func(m map[string]any, v string) bool { return obj(m, "mj", "k") == v }},
-	{"json.RawMessage", func(h *Handler, s string) { h.Logger("app").Info("m", "raw", json.RawMessage(looseJSON(s))) },
+	{"json.RawMessage", func(h *Handler, s string) { h.Logger("app").Info("m", "raw", json.RawMessage(escapetest.LooseJSON(s))) },
 		func(m map[string]any, v string) bool { return m["raw"] == v }},
 }
 
@@ -211,7 +187,7 @@ func testEveryLineIsOneRecord(t *testing.T, f Format, redacted bool) {
 				t.Errorf("%s %s %q: %v: %q", name, c.name, s, err, line)
 				continue
 			}
-			if s != "" && !c.check(m, decoded(s)) {
+			if s != "" && !c.check(m, escapetest.Decoded(s)) {
 				t.Errorf("%s %s %q: value lost or changed: %q", name, c.name, s, line)
 			}
 		}

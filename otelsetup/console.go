@@ -217,7 +217,13 @@ func appendJSONAttrs(b []byte, kvs []attribute.KeyValue) []byte {
 	if len(kvs) == 0 {
 		return b
 	}
-	b = append(b, `,"attributes":{`...)
+	b = append(b, `,"attributes":`...)
+	return appendJSONObject(b, kvs)
+}
+
+// appendJSONObject appends kvs as one JSON object.
+func appendJSONObject(b []byte, kvs []attribute.KeyValue) []byte {
+	b = append(b, '{')
 	for i, kv := range kvs {
 		if i > 0 {
 			b = append(b, ',')
@@ -257,16 +263,7 @@ func appendJSONAttrValue(b []byte, v attribute.Value) []byte {
 	case attribute.SLICE:
 		return appendJSONArray(b, v.AsSlice(), appendJSONAttrValue)
 	case attribute.MAP:
-		b = append(b, '{')
-		for i, kv := range v.AsMap() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = escape.AppendJSONString(b, string(kv.Key))
-			b = append(b, ':')
-			b = appendJSONAttrValue(b, kv.Value)
-		}
-		return append(b, '}')
+		return appendJSONObject(b, v.AsMap())
 	}
 	return append(b, "null"...)
 }

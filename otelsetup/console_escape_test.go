@@ -22,9 +22,6 @@ import (
 	"github.com/otelkit/otelkit/logbridge"
 )
 
-// decoded is s as a JSON decoder gives it back: each invalid byte U+FFFD.
-func decoded(s string) string { return strings.Map(func(r rune) rune { return r }, s) }
-
 // hostileAttrs puts s in keys and values of every attribute type that
 // holds strings.
 func hostileAttrs(s string) []attribute.KeyValue {
@@ -165,7 +162,7 @@ func FuzzConsoleSpanLine(f *testing.F) {
 				t.Fatal(err)
 			}
 			m := consoleLine(t, buf.String(), isJSON)
-			if isJSON && (m["name"] != decoded(name) || (value != "" && m["status_message"] != decoded(value))) {
+			if isJSON && (m["name"] != escapetest.Decoded(name) || (value != "" && m["status_message"] != escapetest.Decoded(value))) {
 				t.Fatalf("name or status lost: %q", buf.String())
 			}
 		}
@@ -200,7 +197,7 @@ func FuzzConsoleMetricLine(f *testing.F) {
 			for _, line := range []string{out[:i], out[i:]} {
 				m := consoleLine(t, line, isJSON)
 				attrs, _ := m["attributes"].(map[string]any)
-				if isJSON && (m["name"] != decoded(name) || attrs["v"] != decoded(value)) {
+				if isJSON && (m["name"] != escapetest.Decoded(name) || attrs["v"] != escapetest.Decoded(value)) {
 					t.Fatalf("name or attribute lost: %q", line)
 				}
 			}

@@ -79,23 +79,6 @@ func TestAppendText(t *testing.T) {
 	}
 }
 
-// looseJSON is s as a JSON string with only '"', '\\' and C0 escaped, as a
-// careless MarshalJSON writes it; encoding/json accepts it.
-func looseJSON(s string) []byte {
-	b := []byte{'"'}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = appendUnicodeEscape(b, rune(c))
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
 type rawMarshaler []byte
 
 func (m rawMarshaler) MarshalJSON() ([]byte, error) { return m, nil }
@@ -128,7 +111,7 @@ func TestAppendJSON(t *testing.T) {
 	for _, s := range append(escapetest.Hostile, "clean", "ünïcödé \ufffd", "<&>") {
 		for _, v := range []any{
 			s, []string{s}, map[string]any{s: []any{s, map[string]string{s: s}}},
-			struct{ A, B string }{s, s}, rawMarshaler(looseJSON(s)),
+			struct{ A, B string }{s, s}, rawMarshaler(escapetest.LooseJSON(s)),
 		} {
 			j, err := json.Marshal(v)
 			if err != nil {
@@ -136,7 +119,7 @@ func TestAppendJSON(t *testing.T) {
 			}
 			checkAppendJSON(t, j)
 		}
-		checkAppendJSON(t, looseJSON(s))
+		checkAppendJSON(t, []byte(escapetest.LooseJSON(s)))
 	}
 	clean := []byte(`{"a":"b","c":[1,2.5,true,null],"ü":"ñ"}`)
 	if got := AppendJSON(nil, clean); !bytes.Equal(got, clean) {
@@ -161,13 +144,13 @@ func FuzzAppendJSON(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkAppendJSON(t, j)
-		checkAppendJSON(t, looseJSON(s))
+		checkAppendJSON(t, []byte(escapetest.LooseJSON(s)))
 		out := AppendJSONString(nil, s)
 		if err := escapetest.CheckLine(string(out)); err != nil {
 			t.Fatal(err)
 		}
 		var back string
-		if err := json.Unmarshal(out, &back); err != nil || back != strings.Map(func(r rune) rune { return r }, s) {
+		if err := json.Unmarshal(out, &back); err != nil || back != escapetest.Decoded(s) {
 			t.Fatalf("%q: %v", out, err)
 		}
 		for _, text := range [][]byte{AppendText(nil, s), AppendTextMessage(nil, s)} {

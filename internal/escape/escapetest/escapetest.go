@@ -68,3 +68,27 @@ func Lines(out string) ([]string, error) {
 	}
 	return strings.Split(body, "\n"), nil
 }
+
+// Decoded is s as a JSON decoder gives it back: each invalid byte U+FFFD.
+func Decoded(s string) string { return strings.Map(func(r rune) rune { return r }, s) }
+
+// LooseJSON quotes s as a JSON string the way a careless MarshalJSON
+// might: only '"', '\\' and C0 controls escaped, everything else (DEL,
+// C1 and bidi controls, invalid UTF-8) raw. encoding/json accepts it.
+func LooseJSON(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20:
+			fmt.Fprintf(&b, `\u%04x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
