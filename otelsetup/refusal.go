@@ -43,8 +43,12 @@ func exportSplitting[T any](ctx context.Context, items []T, count func([]T) int6
 	var res exportResult
 	split := exportPart(ctx, items, count, export, &res)
 	if split && res.err != nil {
-		res.err = fmt.Errorf("otelsetup: a batch of %d was refused, split, and exported but for %d refused and %d failed: %w",
-			count(items), res.rejected, res.failed, res.err)
+		failed := ""
+		if res.failed > 0 {
+			failed = fmt.Sprintf(" and %d failed", res.failed)
+		}
+		res.err = fmt.Errorf("otelsetup: %d of a batch of %d refused%s, the rest exported: %w",
+			res.rejected, count(items), failed, res.err)
 	}
 	return res
 }

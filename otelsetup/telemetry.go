@@ -23,6 +23,11 @@ import (
 // [Telemetry.ForceFlush] when their context has no deadline.
 const DefaultShutdownTimeout = 5 * time.Second
 
+// doneStopBound bounds stopping the providers when Shutdown's context was
+// done before it began: their exports are cancelled, so stopping them
+// waits on no network.
+const doneStopBound = 250 * time.Millisecond
+
 // Telemetry is what [Setup] built: the three providers, the slog handler and
 // everything that must be flushed and stopped at exit. Its methods are safe
 // for concurrent use.
@@ -144,15 +149,27 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		ctx, cancel := withDefaultDeadline(ctx)
 		defer cancel()
 		var errs []error
+		stopCtx := ctx
 		if ctx.Err() != nil {
 			// Nothing can be flushed: count what is lost now, under its
-			// true cause, before the stopped exports fail.
+			// true cause, and cancel every export. The providers still
+			// have to stop (given a done context, they return at once and
+			// leave their goroutines running): with their exports
+			// cancelled, that takes no waiting on the network, and
+			// doneStopBound bounds it.
 			t.abort()
 			errs = append(errs, t.doneBeforeShutdown(ctx))
+			var cancel context.CancelFunc
+			stopCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), doneStopBound)
+			defer cancel()
 		}
 		stop := context.AfterFunc(ctx, t.abort)
 		defer stop()
-		errs = append(errs, runParallel(ctx, t.shutdowns))
+		steps := t.shutdowns
+		if stopCtx != ctx {
+			steps = withoutContextErrors(steps)
+		}
+		errs = append(errs, runParallel(stopCtx, steps))
 		if t.handler != nil {
 			// Drain the asynchronous log sinks and close the files within
 			// the same deadline: a console or file whose Write blocks must
@@ -219,21 +236,14 @@ type step struct {
 }
 
 // runParallel runs steps in parallel and joins their errors, each named.
-// When ctx was done before they ran, errors that only repeat that are left
-// out: the caller says it once.
 func runParallel(ctx context.Context, steps []step) error {
-	doneBefore := ctx.Err() != nil
 	errs := make([]error, len(steps))
 	var wg sync.WaitGroup
 	for i, s := range steps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.run(ctx)
-			if doneBefore && onlyContextErrors(err) {
-				return
-			}
-			errs[i] = named(s.name, err)
+			errs[i] = named(s.name, s.run(ctx))
 		}()
 	}
 	wg.Wait()
@@ -248,16 +258,35 @@ func named(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// onlyContextErrors reports whether every error err joins is a context's
-// cancellation or deadline.
+// withoutContextErrors returns steps whose errors are left out when they
+// are nothing but cancellations: once Shutdown found its context done, its
+// error says so once, and the cancelled exports only repeat it.
+func withoutContextErrors(steps []step) []step {
+	out := make([]step, len(steps))
+	for i, s := range steps {
+		out[i] = step{s.name, func(ctx context.Context) error {
+			if err := s.run(ctx); !onlyContextErrors(err) {
+				return err
+			}
+			return nil
+		}}
+	}
+	return out
+}
+
+// onlyContextErrors reports whether every error err joins or wraps is a
+// context's cancellation or deadline.
 func onlyContextErrors(err error) bool {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if !onlyContextErrors(e) {
+	switch e := err.(type) {
+	case nil:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, sub := range e.Unwrap() {
+			if !onlyContextErrors(sub) {
 				return false
 			}
 		}
 		return true
 	}
-	return err == nil || isContextErr(err)
+	return isContextErr(err)
 }
