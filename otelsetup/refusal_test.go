@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -264,6 +265,16 @@ func droppedBy(t *testing.T, r *sdkmetric.ManualReader, signal, reason string) i
 // signal context already cancelled says so plainly, once, with what it
 // lost, names each part in its errors once, and still closes the log file.
 func TestShutdownWithDoneContext(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	for name, ctx := range map[string]context.Context{"cancelled": cancelled, "deadline passed": expired} {
+		t.Run(name, func(t *testing.T) { testShutdownWithDoneContext(t, ctx) })
+	}
+}
+
+func testShutdownWithDoneContext(t *testing.T, ctx context.Context) {
 	g := newGate() // the exporter never answers: records stay queued
 	defer g.release()
 	var stderr closeTestBuffer
@@ -277,11 +288,11 @@ func TestShutdownWithDoneContext(t *testing.T) {
 	for range 10 {
 		tel.Logger("app").Info("queued")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
 	start := time.Now()
 	err = tel.Shutdown(ctx)
-	if d := time.Since(start); d > time.Second {
+	d := time.Since(start)
+	t.Logf("Shutdown took %v", d)
+	if d > time.Second {
 		t.Errorf("Shutdown with a done context took %v", d)
 	}
 	if err == nil {
@@ -292,8 +303,11 @@ func TestShutdownWithDoneContext(t *testing.T) {
 	if !strings.Contains(msg, "context was already done before Shutdown") || !strings.Contains(msg, "11 log records") {
 		t.Errorf("the error does not say the context was done before Shutdown and 11 records were lost: %v", err)
 	}
-	if n := strings.Count(msg, "context canceled"); n != 1 {
-		t.Errorf("the error says context canceled %d times, want once: %v", n, err)
+	if n := strings.Count(msg, ctx.Err().Error()); n != 1 {
+		t.Errorf("the error says %q %d times, want once: %v", ctx.Err(), n, err)
+	}
+	if again := tel.Shutdown(context.Background()); again != err {
+		t.Errorf("a second Shutdown returned %v, want the first result", again)
 	}
 	for _, part := range []string{"traces", "metrics", "logs", "log sinks"} {
 		if n := strings.Count(msg, "\n"+part+": "); n > 1 {
@@ -403,5 +417,60 @@ func TestShutdownDoesNotCancelInFlightMetricExport(t *testing.T) {
 	}
 	if n := srv.completed.Load(); n < 2 {
 		t.Errorf("%d metric exports completed, want the in-flight one and the final one", n)
+	}
+}
+
+// refusingMetricExporter refuses any export holding a metric named "bad",
+// and records the metrics (scope/name) it took.
+type refusingMetricExporter struct {
+	sdkmetric.Exporter // nil: only Export is called
+	took               []string
+	requests           int
+}
+
+func (e *refusingMetricExporter) Export(_ context.Context, rm *metricdata.ResourceMetrics) error {
+	e.requests++
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == "bad" {
+				return status.Error(codes.InvalidArgument, "bad metric")
+			}
+		}
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			e.took = append(e.took, sm.Scope.Name+"/"+m.Name)
+		}
+	}
+	return nil
+}
+
+// TestRefusedMetricCostsOnlyItself: a metric export refused for one metric
+// is split by metric; the others arrive under their own scopes, and the
+// refused metric's data points are counted rejected.
+func TestRefusedMetricCostsOnlyItself(t *testing.T) {
+	points := func(n int) metricdata.Sum[int64] {
+		return metricdata.Sum[int64]{DataPoints: make([]metricdata.DataPoint[int64], n)}
+	}
+	rm := &metricdata.ResourceMetrics{ScopeMetrics: []metricdata.ScopeMetrics{
+		{Scope: instrumentation.Scope{Name: "a"}, Metrics: []metricdata.Metrics{{Name: "m1", Data: points(2)}, {Name: "bad", Data: points(3)}}},
+		{Scope: instrumentation.Scope{Name: "b"}, Metrics: []metricdata.Metrics{{Name: "m2", Data: points(1)}, {Name: "m3", Data: points(4)}}},
+	}}
+	exp := &refusingMetricExporter{}
+	rep := newDropReporter(io.Discard, time.Hour)
+	drops := rep.counter("metric points")
+	e := &countingMetricExporter{Exporter: exp, drops: drops, rep: rep, abort: newAbortable()}
+	if err := e.Export(context.Background(), rm); err == nil || !strings.Contains(err.Error(), "3 of a batch of 10 refused") {
+		t.Errorf("Export: %v; want it to say 3 of 10 points were refused", err)
+	}
+	slices.Sort(exp.took)
+	if want := []string{"a/m1", "b/m2", "b/m3"}; !slices.Equal(exp.took, want) {
+		t.Errorf("took %v, want %v", exp.took, want)
+	}
+	if got := drops.counts[reasonIndex(reasonRejected)].Load(); got != 3 {
+		t.Errorf("%d points counted rejected, want 3", got)
+	}
+	if got := drops.counts[reasonIndex(reasonExportFailed)].Load(); got != 0 {
+		t.Errorf("%d points counted export_failed, want 0", got)
 	}
 }
