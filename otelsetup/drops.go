@@ -25,7 +25,7 @@ const (
 	reasonQueueFull    = "queue_full"
 	reasonExportFailed = "export_failed"
 	reasonRejected     = "rejected" // refused for what it holds: split out of its batch, or named in a partial success
-	reasonShutdown     = "shutdown" // still queued or exporting when Shutdown's deadline passed
+	reasonShutdown     = "shutdown" // still queued or exporting when Shutdown's deadline passed, or when it began with its context done
 )
 
 var reasons = [...]string{reasonQueueFull, reasonExportFailed, reasonRejected, reasonShutdown}
