@@ -24,17 +24,18 @@ import (
 const (
 	reasonQueueFull    = "queue_full"
 	reasonExportFailed = "export_failed"
-	reasonShutdown     = "shutdown" // still queued or exporting when Shutdown's deadline passed
+	reasonRejected     = "rejected" // refused for what it holds: split out of its batch, or named in a partial success
+	reasonShutdown     = "shutdown" // still queued or exporting when Shutdown's deadline passed, or when it began with its context done
 )
 
-var reasons = []string{reasonQueueFull, reasonExportFailed, reasonShutdown}
+var reasons = [...]string{reasonQueueFull, reasonExportFailed, reasonRejected, reasonShutdown}
 
 // dropCounter counts what one signal lost, by reason.
 type dropCounter struct {
 	signal   string
-	counts   [3]atomic.Int64 // by index in reasons
-	reported [3]atomic.Int64 // totals already reported on stderr
-	last     atomic.Int64    // unix nanoseconds of the signal's last report
+	counts   [len(reasons)]atomic.Int64 // by index in reasons
+	reported [len(reasons)]atomic.Int64 // totals already reported on stderr
+	last     atomic.Int64               // unix nanoseconds of the signal's last report
 }
 
 func reasonIndex(reason string) int {
@@ -59,6 +60,9 @@ type dropReporter struct {
 	signals  []*dropCounter
 	errs     atomic.Int64 // export errors reported through otel.Handle
 	lastErr  atomic.Value // string
+	// doneBefore: Shutdown's context was done before it began, so what
+	// it counts lost was never given a chance to be flushed.
+	doneBefore atomic.Bool
 }
 
 func newDropReporter(w io.Writer, interval time.Duration) *dropReporter {
@@ -120,7 +124,11 @@ func (r *dropReporter) reportSignal(c *dropCounter) {
 	for i, reason := range reasons {
 		total := c.counts[i].Load()
 		if d := total - c.reported[i].Swap(total); d > 0 {
-			fmt.Fprintf(r.w, "otelkit: dropped %d %s (%s; %d in all)\n", d, c.signal, reasonText[reason], total)
+			text := reasonText[reason]
+			if reason == reasonShutdown && r.doneBefore.Load() {
+				text = "not flushed: Shutdown's context was already done before Shutdown"
+			}
+			fmt.Fprintf(r.w, "otelkit: dropped %d %s (%s; %d in all)\n", d, c.signal, text, total)
 		}
 	}
 }
@@ -136,6 +144,7 @@ func (r *dropReporter) reportErrors() {
 var reasonText = map[string]string{
 	reasonQueueFull:    "export queue full",
 	reasonExportFailed: "export failed",
+	reasonRejected:     "refused by the exporter or collector as invalid",
 	reasonShutdown:     "not exported when shutdown's deadline passed",
 }
 
@@ -201,25 +210,29 @@ func (a *admission) admit() bool {
 	return true
 }
 
-// export runs one export of n items and counts a failure.
-func (a *admission) export(n int, f func() error) error {
+// export runs one export of n items, through f, and counts what it lost.
+func (a *admission) export(n int, f func() exportResult) error {
 	a.inflight.Add(-int64(n))
 	a.exporting.Add(int64(n))
-	err := f()
+	res := f()
 	a.exporting.Add(-int64(n))
-	if err != nil && !a.closed.Load() {
-		a.rep.drop(a.drops, reasonExportFailed, int64(n))
+	if !a.closed.Load() {
+		a.rep.drop(a.drops, reasonRejected, res.rejected)
+		a.rep.drop(a.drops, reasonExportFailed, res.failed)
 	}
-	return err
+	return res.err
 }
 
-// close counts the items still queued or being exported as lost; failures
-// of exports still running are not counted again.
-func (a *admission) close() {
+// close counts the items still queued or being exported as lost, and
+// returns their number; failures of exports still running are not counted
+// again. Calls after the first count nothing.
+func (a *admission) close() int64 {
 	if a.closed.Swap(true) {
-		return
+		return 0
 	}
-	a.rep.drop(a.drops, reasonShutdown, a.inflight.Load()+a.exporting.Load())
+	n := a.inflight.Load() + a.exporting.Load()
+	a.rep.drop(a.drops, reasonShutdown, n)
+	return n
 }
 
 // guardedSpanProcessor counts the spans its batch processor would drop.
@@ -246,8 +259,8 @@ type countingSpanExporter struct {
 func (e *countingSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	return e.adm.export(len(spans), func() error {
-		return retry(ctx, func() error { return e.SpanExporter.ExportSpans(ctx, spans) })
+	return e.adm.export(len(spans), func() exportResult {
+		return exportSplitting(ctx, spans, countItems, e.SpanExporter.ExportSpans)
 	})
 }
 
@@ -267,12 +280,12 @@ func (e *countingLogExporter) Export(ctx context.Context, records []sdklog.Recor
 	e.queue.taken(len(records))
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	return e.adm.export(len(records), func() error {
-		return retry(ctx, func() error { return e.Exporter.Export(ctx, records) })
+	return e.adm.export(len(records), func() exportResult {
+		return exportSplitting(ctx, records, countItems, e.Exporter.Export)
 	})
 }
 
-// countingMetricExporter counts failed metric exports (in data points).
+// countingMetricExporter counts failed metric exports, in data points.
 type countingMetricExporter struct {
 	sdkmetric.Exporter
 	drops *dropCounter
@@ -280,31 +293,74 @@ type countingMetricExporter struct {
 	abort abortable
 }
 
+// Export exports rm, split by metric when it is refused for what it holds.
+//
+// The periodic reader's Shutdown cancels the context of an export still
+// running, then collects and exports once more. The export does not follow
+// that cancellation: it runs to its end, bounded by the reader's export
+// timeout and by Telemetry.Shutdown's deadline (which aborts it). With
+// cumulative temporality the final export would have carried its points
+// again; with delta temporality they would be lost. Either way a cancelled
+// export was a loss reported that Shutdown need not cause.
 func (e *countingMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	ctx, cancel := withoutCancelKeepDeadline(ctx)
+	defer cancel()
 	ctx, done := e.abort.wrap(ctx)
 	defer done()
-	err := retry(ctx, func() error { return e.Exporter.Export(ctx, rm) })
-	if err != nil {
-		n := 0
-		for _, sm := range rm.ScopeMetrics {
-			n += len(sm.Metrics)
-		}
-		e.rep.drop(e.drops, reasonExportFailed, int64(n))
+	units := metricUnits(rm)
+	if len(units) == 0 {
+		return retry(ctx, func() error { return e.Exporter.Export(ctx, rm) })
 	}
-	return err
+	res := exportSplitting(ctx, units, countPoints, func(ctx context.Context, part []metricUnit) error {
+		if len(part) == len(units) {
+			return e.Exporter.Export(ctx, rm)
+		}
+		return e.Exporter.Export(ctx, resourceMetricsOf(rm, part))
+	})
+	e.rep.drop(e.drops, reasonRejected, res.rejected)
+	e.rep.drop(e.drops, reasonExportFailed, res.failed)
+	return res.err
 }
+
+// withoutCancelKeepDeadline returns a context that ctx's cancellation does
+// not end, with ctx's deadline and values.
+func withoutCancelKeepDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	ctx = context.WithoutCancel(ctx)
+	if !ok {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+// maxResends is how many times retry sends one request again after a
+// failure that may have come after the collector took it: the connection
+// broke while the request was written or its answer awaited (a reset, an
+// EOF). The collector may have accepted the batch, so each resend may be a
+// copy; one resend bounds the copies of any item at two, yet still mends a
+// connection that broke once.
+const maxResends = 1
 
 // retry calls export until it succeeds, fails with an error a retry cannot
 // mend, or ctx ends (the export timeout, or Shutdown's deadline), with
 // exponential backoff and jitter. The OTLP exporters retry throttling and
 // 502/503/504 answers themselves, and gRPC an unavailable server; over
 // HTTP they give up at once on a refused or reset connection, which is
-// exactly what a collector that restarts looks like. Those are retried here.
+// exactly what a collector that restarts looks like. Those are retried
+// here: a connection that could not be made (nothing was sent) until ctx
+// ends, one that broke after it was made at most maxResends times.
 func retry(ctx context.Context, export func() error) error {
 	backoff := 100 * time.Millisecond
+	resends := 0
 	for {
 		err := export()
-		if err == nil || !retryable(err) {
+		switch {
+		case err == nil:
+			return nil
+		case notSent(err):
+		case mayHaveArrived(err) && resends < maxResends:
+			resends++
+		default:
 			return err
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
@@ -319,16 +375,34 @@ func retry(ctx context.Context, export func() error) error {
 	}
 }
 
-// retryable reports whether err is a connection failure that a later
-// attempt may not meet.
-func retryable(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+// notSent reports whether err says the connection to the collector could
+// not be made, so nothing of the request reached it.
+func notSent(err error) bool {
+	if isContextErr(err) {
 		return false
 	}
-	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// mayHaveArrived reports whether err is a connection failure after the
+// connection was made, which a later attempt may not meet but which may
+// have come after the collector took the request.
+func mayHaveArrived(err error) bool {
+	if isContextErr(err) {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return true
 	}
 	var opErr *net.OpError
 	return errors.As(err, &opErr)
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -194,8 +194,8 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 	sampler = sampling.TraceSampler(sampler)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(sp))
 	t.tp = tp
-	t.flushers = append(t.flushers, tp.ForceFlush)
-	t.shutdowns = append(t.shutdowns, tp.Shutdown)
+	t.flushers = append(t.flushers, step{"traces", tp.ForceFlush})
+	t.shutdowns = append(t.shutdowns, step{"traces", tp.Shutdown})
 	return nil
 }
 
@@ -240,8 +240,8 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 	}
 	mp := sdkmetric.NewMeterProvider(opts...)
 	t.mp = mp
-	t.flushers = append(t.flushers, mp.ForceFlush)
-	t.shutdowns = append(t.shutdowns, mp.Shutdown)
+	t.flushers = append(t.flushers, step{"metrics", mp.ForceFlush})
+	t.shutdowns = append(t.shutdowns, step{"metrics", mp.Shutdown})
 	return nil
 }
 
@@ -272,14 +272,14 @@ func (t *Telemetry) servePrometheus(c *config) error {
 		defer close(done)
 		_ = srv.Serve(ln)
 	}()
-	t.shutdowns = append(t.shutdowns, func(ctx context.Context) error {
+	t.shutdowns = append(t.shutdowns, step{"metrics endpoint", func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
 		if err != nil {
 			err = errors.Join(err, srv.Close())
 		}
 		<-done
 		return err
-	})
+	}})
 	return nil
 }
 
@@ -327,12 +327,12 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 	// code may use, keeps the check.
 	t.uniqueLP = sdklog.NewLoggerProvider(append(lpOpts, sdklog.WithAllowKeyDuplication())...)
 	t.lp = lp
-	t.flushers = append(t.flushers, lp.ForceFlush)
+	t.flushers = append(t.flushers, step{"logs", lp.ForceFlush})
 	// Shutting the twin down shuts the shared processors down once; the
 	// second call finds them stopped.
-	t.shutdowns = append(t.shutdowns, func(ctx context.Context) error {
+	t.shutdowns = append(t.shutdowns, step{"logs", func(ctx context.Context) error {
 		return errors.Join(lp.Shutdown(ctx), t.uniqueLP.Shutdown(ctx))
-	})
+	}})
 	return true, nil
 }
 

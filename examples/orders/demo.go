@@ -93,12 +93,12 @@ func runDemo(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, shutdown(ordersTel)) }()
+	defer func() { err = errors.Join(err, shutdown(ctx, ordersTel)) }()
 	invTel, err := otelsetup.Setup(ctx, append(common, otelsetup.WithServiceName("inventory"), otelsetup.WithMetricReader(invReader), otelsetup.WithoutGlobals())...)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, shutdown(invTel)) }()
+	defer func() { err = errors.Join(err, shutdown(ctx, invTel)) }()
 
 	inv := &services{tel: invTel, log: invTel.Logger("inventory"), mw: []httpmw.Option{
 		httpmw.WithLogger(invTel.Logger("http")),

@@ -218,7 +218,7 @@ func runService(ctx context.Context, name, addr string, configure func(*services
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, shutdown(tel)) }()
+	defer func() { err = errors.Join(err, shutdown(ctx, tel)) }()
 	s := &services{tel: tel, log: tel.Logger(name)}
 	s.inventory = deps.NewClient("inventory", nil, deps.WithRetry(deps.RetryPolicy{MaxAttempts: 2}))
 	if configure != nil {
@@ -258,8 +258,11 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	return err
 }
 
-func shutdown(tel *otelsetup.Telemetry) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// shutdown flushes and stops tel within 5 s of a context of its own: ctx,
+// the service's, is done by then (a signal), and would leave Shutdown no
+// time to flush.
+func shutdown(ctx context.Context, tel *otelsetup.Telemetry) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return tel.Shutdown(ctx)
 }

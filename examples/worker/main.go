@@ -53,7 +53,9 @@ func run(n int) (err error) {
 		return err
 	}
 	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// A context of its own: ctx is done by now if a signal came, and
+		// would leave Shutdown no time to flush.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		err = errors.Join(err, tel.Shutdown(sctx))
 	}()
