@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/otelkit/otelkit/internal/escape"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -136,8 +137,10 @@ func (r *dropReporter) reportSignal(c *dropCounter) {
 // reportErrors writes the export errors since the last report; r.mu is held.
 func (r *dropReporter) reportErrors() {
 	if n := r.errs.Swap(0); n > 0 {
+		// The error may quote a collector's answer: escaped, so it cannot
+		// forge or split a line of the error output.
 		last, _ := r.lastErr.Load().(string)
-		fmt.Fprintf(r.w, "otelkit: %d telemetry export error(s), last: %s\n", n, last)
+		fmt.Fprintf(r.w, "otelkit: %d telemetry export error(s), last: %s\n", n, escape.AppendTextMessage(nil, last))
 	}
 }
 

@@ -3,6 +3,7 @@ package otelsetup
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -232,4 +233,22 @@ func freePort(t *testing.T) int {
 	}
 	t.Fatal("no free loopback port")
 	return 0
+}
+
+// TestExportErrorReportIsOneLine: an export error can quote a collector's
+// answer, which anyone who can answer on the collector's port controls; the
+// report on the error output stays one line with no raw control character.
+func TestExportErrorReportIsOneLine(t *testing.T) {
+	var out bytes.Buffer
+	rep := newDropReporter(&out, time.Hour)
+	rep.handleError(errors.New("failed to send: 400 (body: \"bad\r\notelkit: dropped 0 spans\x1b[31m\u2028\xff\")"))
+	got := out.String()
+	if strings.Count(got, "\n") != 1 || !strings.HasSuffix(got, "\n") {
+		t.Fatalf("report is not one line: %q", got)
+	}
+	for _, raw := range []string{"\r", "\x1b", "\u2028", "\xff"} {
+		if strings.Contains(got, raw) {
+			t.Errorf("report holds raw %q: %q", raw, got)
+		}
+	}
 }
