@@ -213,7 +213,7 @@ func utf8HostileUserCode(t *testing.T, tel *otelsetup.Telemetry) int {
 		slog.Any("map", map[string]any{"mk" + utf8Bad: "mv" + utf8Bad, "list": []string{"ok", utf8Bad}}),
 		slog.Any("strs", []string{"a", utf8Bad}),
 		slog.Any("err", errors.New("failed: "+utf8Bad)))
-	logger.With(slog.String("with"+utf8Bad, utf8Bad)).WithGroup("wg" + utf8Bad).Warn("grouped", "x", utf8Bad)
+	logger.With(slog.String("with"+utf8Bad, utf8Bad)).WithGroup("wg"+utf8Bad).Warn("grouped", "x", utf8Bad)
 	// A logger named by other code, through the provider Setup hands out.
 	slog.New(otelslog.NewHandler("otelslog"+utf8Bad, otelslog.WithLoggerProvider(tel.LoggerProvider()),
 		otelslog.WithVersion("v"+utf8Bad))).Info("bridged "+utf8Bad, "b", utf8Bad)
