@@ -287,8 +287,8 @@ func TestValidRecordsLeaveInputAlone(t *testing.T) {
 type exportLogs func([]sdklog.Record)
 
 func (f exportLogs) Export(_ context.Context, rs []sdklog.Record) error { f(rs); return nil }
-func (exportLogs) Shutdown(context.Context) error                     { return nil }
-func (exportLogs) ForceFlush(context.Context) error                   { return nil }
+func (exportLogs) Shutdown(context.Context) error                       { return nil }
+func (exportLogs) ForceFlush(context.Context) error                     { return nil }
 
 // metricStrings lists every string of rm that OTLP marshals.
 func metricStrings(rm *metricdata.ResourceMetrics) map[string]string {
