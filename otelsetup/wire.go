@@ -78,8 +78,7 @@ func recordValid(r *sdklog.Record) bool {
 	}
 	ok := true
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		_, ch := wire.KeyValue(kv)
-		ok = !ch
+		ok = wire.ValidKeyValue(&kv)
 		return ok
 	})
 	return ok

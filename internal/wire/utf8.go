@@ -75,12 +75,29 @@ func Value(v attribute.Value) (attribute.Value, bool) {
 // KeyValue returns kv with a valid UTF-8 key and value (see Value), and
 // whether it changed.
 func KeyValue(kv attribute.KeyValue) (attribute.KeyValue, bool) {
-	k, c1 := String(string(kv.Key))
-	v, c2 := Value(kv.Value)
-	if !c1 && !c2 {
+	if ValidKeyValue(&kv) {
 		return kv, false
 	}
+	k, _ := String(string(kv.Key))
+	v, _ := Value(kv.Value)
 	return attribute.KeyValue{Key: attribute.Key(k), Value: v}, true
+}
+
+// ValidKeyValue reports whether *kv's key and value are valid UTF-8 (see
+// Value). It is the check of KeyValue without the copies of a result, for
+// the common case of a valid attribute.
+func ValidKeyValue(kv *attribute.KeyValue) bool {
+	if !utf8.ValidString(string(kv.Key)) {
+		return false
+	}
+	switch kv.Value.Type() {
+	case attribute.STRING:
+		return utf8.ValidString(kv.Value.AsString())
+	case attribute.STRINGSLICE, attribute.SLICE, attribute.MAP:
+		_, ch := Value(kv.Value)
+		return !ch
+	}
+	return true
 }
 
 // KeyValues returns kvs made valid UTF-8 (see KeyValue) and whether it
@@ -88,16 +105,15 @@ func KeyValue(kv attribute.KeyValue) (attribute.KeyValue, bool) {
 // slice, otherwise kvs itself.
 func KeyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool) {
 	var out []attribute.KeyValue
-	for i, kv := range kvs {
-		r, ch := KeyValue(kv)
-		if !ch {
+	for i := range kvs {
+		if ValidKeyValue(&kvs[i]) {
 			continue
 		}
 		if out == nil {
 			out = make([]attribute.KeyValue, len(kvs))
 			copy(out, kvs)
 		}
-		out[i] = r
+		out[i], _ = KeyValue(kvs[i])
 	}
 	if out == nil {
 		return kvs, false
@@ -110,8 +126,7 @@ func KeyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool) {
 // set keeps the last, as attribute.NewSet does.
 func Set(s attribute.Set) (attribute.Set, bool) {
 	for i := range s.Len() {
-		kv, _ := s.Get(i)
-		if _, ch := KeyValue(kv); ch {
+		if kv, _ := s.Get(i); !ValidKeyValue(&kv) {
 			kvs, _ := KeyValues(s.ToSlice())
 			return attribute.NewSet(kvs...), true
 		}
