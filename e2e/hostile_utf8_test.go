@@ -98,8 +98,8 @@ func TestHostileUTF8ReachesCollector(t *testing.T) {
 			}
 			// The counter's three series: plain, an invalid value, an
 			// invalid key (the last export holds them all, cumulative).
-			if points["utf8.hostile.count"] < 3 || points["http.server.request.duration"] == 0 {
-				t.Errorf("metric points %v, want 3 or more of utf8.hostile.count and some http.server.request.duration", points)
+			if points["utf8.hostile.count"] < 3 || points["http.server.request.duration"] == 0 || points["utf8.named\uFFFDx\uFFFDy\uFFFDz\uFFFD"] == 0 {
+				t.Errorf("metric points %v, want 3 or more of utf8.hostile.count and some of http.server.request.duration and the mended utf8.named", points)
 			}
 
 			var bad []string
@@ -239,6 +239,10 @@ func utf8HostileUserCode(t *testing.T, tel *otelsetup.Telemetry) int {
 	counter.Add(ctx, 1, otelmetric.WithAttributes(attribute.String("v", "plain")))
 	counter.Add(ctx, 1, otelmetric.WithAttributes(attribute.String("v", utf8Bad)))
 	counter.Add(ctx, 1, otelmetric.WithAttributes(attribute.String("k"+utf8Bad, "x")))
+	// The SDK reports an invalid instrument name but makes the instrument
+	// all the same: code that drops the error still exports its points.
+	named, _ := meter.Float64Histogram("utf8.named"+utf8Bad, otelmetric.WithUnit("{x"+utf8Bad+"}"))
+	named.Record(ctx, 1)
 	return 2
 }
 

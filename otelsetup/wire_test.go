@@ -581,7 +581,7 @@ func TestPrometheusInvalidLabelValue(t *testing.T) {
 	if !utf8.ValidString(body) {
 		t.Error("the scrape is not valid UTF-8")
 	}
-	for _, want := range []string{`path="/` + "\uFFFD" + `"} 3`, `path="/ok"} 1`, "go_goroutine_count", `otel_scope_name="scope` + "\uFFFD"} {
+	for _, want := range []string{`path="/` + "\uFFFD" + `"} 3`, `path="/ok"} 1`, "go_goroutine_count", `otel_scope_name="scope` + "\uFFFD", `team="ops` + "\uFFFD"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("scrape lacks %q:\n%s", want, body)
 		}
