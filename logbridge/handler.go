@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/otelkit/otelkit/internal/wire"
 	"github.com/otelkit/otelkit/redact"
 	"github.com/otelkit/otelkit/sampling"
 )
@@ -116,7 +117,9 @@ func (c *core) handler(name string) *Handler {
 		var sh slog.Handler
 		switch st.cfg.kind {
 		case sinkOTLP:
-			scope := name
+			// The logger name is the instrumentation scope: valid UTF-8
+			// on the wire, as OTLP requires.
+			scope, _ := wire.String(name)
 			if scope == "" {
 				scope = "github.com/otelkit/otelkit"
 			}

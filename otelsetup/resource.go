@@ -66,7 +66,14 @@ func buildResource(ctx context.Context, c *config) (*resource.Resource, error) {
 	}
 	// Merge gives the second resource precedence; an empty schema URL keeps
 	// resources with different schema versions mergeable.
-	return resource.Merge(detected, resource.NewSchemaless(attrs...))
+	res, err := resource.Merge(detected, resource.NewSchemaless(attrs...))
+	if res == nil {
+		return nil, err
+	}
+	// Every signal carries the resource: made valid UTF-8 here, once
+	// (OTEL_RESOURCE_ATTRIBUTES values are percent-decoded, so %FF is a
+	// byte of its own), it cannot cost a batch of any of them.
+	return validResource(res), err
 }
 
 func executableName() string {

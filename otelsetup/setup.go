@@ -127,7 +127,7 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 	}
 	var lp *sdklog.LoggerProvider
 	if otlpLogs {
-		lp = t.lp.(*sdklog.LoggerProvider)
+		lp = t.lp.(validLoggerProvider).LoggerProvider
 	}
 	t.handler = t.newHandler(c, console, lp)
 	late.set(t.handler.Named("otelkit.sampling"))
@@ -172,6 +172,9 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 	}
 	adm := &admission{limit: int64(queue), drops: rep.counter("spans"), rep: rep}
 	t.admissions = append(t.admissions, adm)
+	// Every string reaches the wire as valid UTF-8 (wire.go), whatever
+	// redaction did before.
+	exp = validSpanExporter{exp}
 	if t.redact != nil {
 		// Span attributes, events (exception messages) and status
 		// descriptions get the same policy as logs.
@@ -214,13 +217,21 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 		// exporter (an endpoint, OTEL_METRICS_EXPORTER) still runs beside them.
 	case name == "none":
 	case name == "prometheus":
+		// The exporter's reader sits on a provider of its own with no
+		// instruments; its data come from ours through validProducer, as
+		// valid UTF-8 (wire.go).
 		reg := prometheus.NewRegistry()
-		exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+		source := sdkmetric.NewManualReader()
+		exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithProducer(validProducer{source}))
 		if err != nil {
 			return fmt.Errorf("otelsetup: prometheus exporter: %w", err)
 		}
-		opts = append(opts, sdkmetric.WithReader(exp))
-		t.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		opts = append(opts, sdkmetric.WithReader(source))
+		promMP := sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(exp))
+		t.shutdowns = append(t.shutdowns, step{"prometheus", promMP.Shutdown})
+		// A series the registry still refuses costs itself, not the scrape;
+		// the error goes to the OpenTelemetry error handler.
+		t.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: promErrorLog{}})
 		if c.promPort != 0 {
 			if err := t.servePrometheus(c); err != nil {
 				return err
@@ -234,7 +245,7 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 				return err
 			}
 		}
-		exp = &countingMetricExporter{Exporter: exp, drops: drops, rep: rep, abort: abort}
+		exp = &countingMetricExporter{Exporter: validMetricExporter{exp}, drops: drops, rep: rep, abort: abort}
 		opts = append(opts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp,
 			sdkmetric.WithInterval(c.metricInterval), sdkmetric.WithTimeout(c.timeout))))
 	}
@@ -307,7 +318,7 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 	adm := &admission{limit: int64(queue), drops: rep.counter("log records"), rep: rep}
 	t.admissions = append(t.admissions, adm)
 	q := &logQueue{adm: adm, ring: int64(ring)}
-	exp = &countingLogExporter{Exporter: exp, adm: adm, queue: q, abort: abort}
+	exp = &countingLogExporter{Exporter: validLogExporter{exp}, adm: adm, queue: q, abort: abort}
 	if c.syncExport {
 		q.Processor = sdklog.NewSimpleProcessor(exp)
 	} else {
@@ -326,7 +337,7 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 	// itself (logbridge.SinkUniqueKeys). The global provider, which other
 	// code may use, keeps the check.
 	t.uniqueLP = sdklog.NewLoggerProvider(append(lpOpts, sdklog.WithAllowKeyDuplication())...)
-	t.lp = lp
+	t.lp = validLoggerProvider{lp}
 	t.flushers = append(t.flushers, step{"logs", lp.ForceFlush})
 	// Shutting the twin down shuts the shared processors down once; the
 	// second call finds them stopped.

@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/otelkit/otelkit/internal/wire"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -163,19 +165,7 @@ func (e *spanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	if e.next == nil {
 		return nil
 	}
-	var out []sdktrace.ReadOnlySpan
-	for i, s := range spans {
-		if r, ok := e.p.span(s); ok {
-			if out == nil {
-				out = slices.Clone(spans)
-			}
-			out[i] = r
-		}
-	}
-	if out == nil {
-		out = spans
-	}
-	return e.next.ExportSpans(ctx, out)
+	return e.next.ExportSpans(ctx, wire.RewriteSpans(spans, spanRewriter{e.p}))
 }
 
 func (e *spanExporter) Shutdown(ctx context.Context) error {
@@ -185,59 +175,14 @@ func (e *spanExporter) Shutdown(ctx context.Context) error {
 	return e.next.Shutdown(ctx)
 }
 
-// redactedSpan overrides the parts of a span that redaction changed. The
-// embedded ReadOnlySpan provides the rest, and the unexported method that
-// only the SDK can implement.
-type redactedSpan struct {
-	sdktrace.ReadOnlySpan
-	name   string
-	attrs  []attribute.KeyValue
-	events []sdktrace.Event
-	links  []sdktrace.Link
-	status sdktrace.Status
+// spanRewriter redacts a span's strings and attributes; its scope is
+// left as it is.
+type spanRewriter struct{ p *Policy }
+
+func (r spanRewriter) Text(s string) (string, bool) { return r.p.text(s) }
+
+func (r spanRewriter) KeyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool) {
+	return r.p.KeyValues(kvs)
 }
 
-func (s *redactedSpan) Name() string                     { return s.name }
-func (s *redactedSpan) Attributes() []attribute.KeyValue { return s.attrs }
-func (s *redactedSpan) Events() []sdktrace.Event         { return s.events }
-func (s *redactedSpan) Links() []sdktrace.Link           { return s.links }
-func (s *redactedSpan) Status() sdktrace.Status          { return s.status }
-
-// span returns a redacted copy of s, or false if s has nothing to redact.
-func (p *Policy) span(s sdktrace.ReadOnlySpan) (sdktrace.ReadOnlySpan, bool) {
-	if s == nil {
-		return s, false
-	}
-	name, c1 := p.text(s.Name())
-	attrs, c2 := p.KeyValues(s.Attributes())
-	status := s.Status()
-	desc, c3 := p.text(status.Description)
-	status.Description = desc
-
-	events := s.Events()
-	c4 := false
-	for i, ev := range events {
-		en, ce1 := p.text(ev.Name)
-		ea, ce2 := p.KeyValues(ev.Attributes)
-		if ce1 || ce2 {
-			if !c4 {
-				events, c4 = slices.Clone(events), true
-			}
-			events[i].Name, events[i].Attributes = en, ea
-		}
-	}
-	links := s.Links()
-	c5 := false
-	for i, l := range links {
-		if la, ch := p.KeyValues(l.Attributes); ch {
-			if !c5 {
-				links, c5 = slices.Clone(links), true
-			}
-			links[i].Attributes = la
-		}
-	}
-	if !c1 && !c2 && !c3 && !c4 && !c5 {
-		return s, false
-	}
-	return &redactedSpan{ReadOnlySpan: s, name: name, attrs: attrs, events: events, links: links, status: status}, true
-}
+func (spanRewriter) Scope(s instrumentation.Scope) (instrumentation.Scope, bool) { return s, false }
