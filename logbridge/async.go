@@ -2,8 +2,10 @@ package logbridge
 
 import (
 	"context"
+	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // asyncWriter writes formatted lines on a goroutine of its own through a
@@ -107,5 +109,24 @@ func (a *asyncWriter) wait(ctx context.Context) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// unblockingCloser is a sink's closer whose Close may run while a Write is
+// under way and makes that Write return soon (a network connection's
+// Close does). A bounded close that gives up on such a sink closes it at
+// once instead of after the Write.
+type unblockingCloser interface {
+	io.Closer
+	closeUnblocksWrite()
+}
+
+// waitDone waits at most d for the goroutine to end.
+func (a *asyncWriter) waitDone(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-a.done:
+	case <-t.C:
 	}
 }
