@@ -202,7 +202,8 @@ func SinkLevel(l slog.Leveler) SinkOption {
 
 // SinkAsync writes through a queue of size records on a goroutine of the
 // sink's own, so the caller never waits for the disk or terminal. When the
-// queue is full the record is dropped and counted, never blocking.
+// queue is full (size records, or 64 MiB of them) the record is dropped
+// and counted, never blocking.
 // [Handler.Close] drains the queue; [Handler.CloseContext] drains it until
 // its context ends and counts what is left as dropped (reason "shutdown").
 // A size of 0 or less leaves the sink's default: synchronous for console,

@@ -47,7 +47,7 @@ const SyslogQueue = 4096
 // of the sink's own writes it. So a receiver that stops reading costs
 // dropped records, never a blocked log call: the call costs formatting
 // and a non-blocking enqueue, microseconds. The queue holds [SyslogQueue]
-// records unless [SinkAsync] sets another size.
+// records unless [SinkAsync] sets another size, and at most 64 MiB.
 //
 // The connection is made at the first record. A connection found broken
 // (its write failed, or a stream receiver closed its end) is closed and

@@ -537,3 +537,40 @@ func BenchmarkSyslogStalledReceiver(b *testing.B) {
 		c.Close()
 	}
 }
+
+// TestSyslogQueueBoundedInBytes: large records into a stalled receiver are
+// held to the byte bound of the queue, not to its 4,096 records.
+func TestSyslogQueueBoundedInBytes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	h := NewHandler(WithoutConsole(), WithoutRedaction(), WithErrorOutput(&syncBuffer{}, time.Hour),
+		WithSyslog(SyslogOptions{Network: "tcp", Address: ln.Addr().String()}))
+	big := strings.Repeat("b", 1<<20)
+	peak := int64(0)
+	a := h.core.sinks[0].out.async
+	for i := range 200 {
+		slog.New(h).Info("big", "seq", i, "v", big)
+		peak = max(peak, a.bytes.Load())
+	}
+	t.Logf("peak %d dropped %d", peak, h.core.sinks[0].health.dropped.Load())
+	if peak > maxQueuedBytes {
+		t.Errorf("queued bytes reached %d, bound %d", peak, maxQueuedBytes)
+	}
+	if d := h.core.sinks[0].health.dropped.Load(); d == 0 {
+		t.Error("200 MiB into a stalled receiver and nothing dropped")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_ = h.CloseContext(ctx)
+	if c := <-accepted; c != nil {
+		c.Close()
+	}
+}
