@@ -207,7 +207,7 @@ func SinkLevel(l slog.Leveler) SinkOption {
 // [Handler.Close] drains the queue; [Handler.CloseContext] drains it until
 // its context ends and counts what is left as dropped (reason "shutdown").
 // A size of 0 or less leaves the sink's default: synchronous for console,
-// file and writer sinks, a queue of [SyslogQueue] records for syslog.
+// file and writer sinks, a queue of 4,096 records for syslog.
 func SinkAsync(size int) SinkOption {
 	return sinkOptionFunc(func(s *sinkConfig) {
 		if size > 0 {

@@ -30,10 +30,10 @@ type SyslogOptions struct {
 	Hostname string
 }
 
-// SyslogQueue is the queue size of a syslog sink given no [SinkAsync]:
+// syslogQueue is the queue size of a syslog sink given no [SinkAsync]:
 // records, formatted on the caller's goroutine, wait there for the sink's
 // writer goroutine.
-const SyslogQueue = 4096
+const syslogQueue = 4096
 
 // WithSyslog sends records to a syslog receiver as RFC 5424 messages whose
 // MSG is the record formatted as the sink's format says (JSON by default).
@@ -46,8 +46,8 @@ const SyslogQueue = 4096
 // otelkit.log.dropped{reason="queue_full"} and reported), and a goroutine
 // of the sink's own writes it. So a receiver that stops reading costs
 // dropped records, never a blocked log call: the call costs formatting
-// and a non-blocking enqueue, microseconds. The queue holds [SyslogQueue]
-// records unless [SinkAsync] sets another size, and at most 64 MiB.
+// and a non-blocking enqueue, microseconds. The queue holds 4,096 records
+// unless [SinkAsync] sets another size, and at most 64 MiB.
 //
 // The connection is made at the first record. A connection found broken
 // (its write failed, or a stream receiver closed its end) is closed and
@@ -59,15 +59,16 @@ const SyslogQueue = 4096
 // new connection, while a write that sent part of a stream message and
 // then failed has torn that stream, so the connection is closed and the
 // message counted lost. The writer blocks while a stream receiver does not
-// read; [Handler.CloseContext] closes the connection when its context
-// ends, which ends that Write. TCP has no acknowledgement: messages the
-// kernel took just before the receiver closed its end can be lost
-// uncounted.
+// read; [Handler.Close] waits for the queue to drain as long as that
+// takes, while [Handler.CloseContext] closes the connection when its
+// context ends, which ends that Write. TCP has no acknowledgement:
+// messages the kernel took just before the receiver closed its end can be
+// lost uncounted.
 func WithSyslog(so SyslogOptions, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
 		s := newSink(sinkWriter, "syslog:"+so.Network+":"+so.Address, opts)
 		if s.async == 0 {
-			s.async = SyslogQueue
+			s.async = syslogQueue
 		}
 		w := newSyslogWriter(so)
 		s.w, s.closer = w, w

@@ -412,7 +412,16 @@ func TestSyslogReceiverClosesMidStream(t *testing.T) {
 			log.Info("record", "seq", i)
 		}
 		<-firstClosed
-		time.Sleep(100 * time.Millisecond) // the close reaches the writer
+		// The close reaches the writer's reader goroutine; the dial's
+		// backoff (50 ms) passes.
+		w := h.core.sinks[0].cfg.syslog
+		waitFor(t, func() bool {
+			w.mu.Lock()
+			c := w.conn
+			w.mu.Unlock()
+			return c == nil || c.broken()
+		})
+		time.Sleep(100 * time.Millisecond)
 		for i := 500; i < 1000; i++ {
 			log.Info("record", "seq", i)
 		}
