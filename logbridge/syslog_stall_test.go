@@ -291,34 +291,39 @@ func TestSyslogStalledDatagramReceiver(t *testing.T) {
 	}
 }
 
+// stalledReceiver listens on 127.0.0.1 and accepts one connection that it
+// never reads; listener and connection are closed at Cleanup.
+func stalledReceiver(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		if c := <-accepted; c != nil {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
 // TestSyslogCloseContextBoundedWhenReceiverStalls: a writer blocked on a
 // receiver that never reads again is ended by CloseContext's deadline,
 // which closes the connection; the loss is counted and returned.
 func TestSyslogCloseContextBoundedWhenReceiverStalls(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-		close(accepted)
-	}()
 	h := NewHandler(WithoutConsole(), WithErrorOutput(&syncBuffer{}, time.Hour),
-		WithSyslog(SyslogOptions{Network: "tcp", Address: ln.Addr().String()}))
+		WithSyslog(SyslogOptions{Network: "tcp", Address: stalledReceiver(t)}))
 	logConcurrently(slog.New(h), 2, 40_000) // 16 MB: more than the socket buffers hold
-	conn := <-accepted
-	if conn != nil {
-		defer conn.Close()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = h.CloseContext(ctx)
+	err := h.CloseContext(ctx)
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("CloseContext took %v with a 100ms deadline", d)
 	}
@@ -379,10 +384,18 @@ func TestSyslogReceiverClosesMidStream(t *testing.T) {
 		}()
 		return out
 	}
-	newHandler := func(t *testing.T, ln net.Listener) (*Handler, *slog.Logger) {
+	// start listens, serves and returns a handler logging to the receiver.
+	start := func(t *testing.T, first int) (*Handler, *slog.Logger, <-chan struct{}, <-chan [2]*conn) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		firstClosed := make(chan struct{})
+		done := serve(ln, first, firstClosed)
 		h := NewHandler(WithoutConsole(), WithErrorOutput(&syncBuffer{}, time.Hour),
-			WithSyslog(SyslogOptions{Network: "tcp", Address: ln.Addr().String()}, SinkFormat(FormatJSON)))
-		return h, slog.New(h)
+			WithSyslog(SyslogOptions{Network: "tcp", Address: ln.Addr().String()}))
+		return h, slog.New(h), firstClosed, done
 	}
 	check := func(t *testing.T, res [2]*conn) (int, int) {
 		t.Helper()
@@ -400,14 +413,7 @@ func TestSyslogReceiverClosesMidStream(t *testing.T) {
 	}
 
 	t.Run("between records", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		firstClosed := make(chan struct{})
-		done := serve(ln, 500, firstClosed)
-		h, log := newHandler(t, ln)
+		h, log, firstClosed, done := start(t, 500)
 		for i := range 500 {
 			log.Info("record", "seq", i)
 		}
@@ -438,14 +444,7 @@ func TestSyslogReceiverClosesMidStream(t *testing.T) {
 	})
 
 	t.Run("while records flow", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		firstClosed := make(chan struct{})
-		done := serve(ln, 2000, firstClosed)
-		h, log := newHandler(t, ln)
+		h, log, firstClosed, done := start(t, 2000)
 		const total = 20_000
 		after := 0
 		for i := range total {
@@ -516,18 +515,8 @@ func TestSyslogRefusedReceiverBacksOff(t *testing.T) {
 // and the queue fill, every call formats, finds the queue full, counts the
 // drop and returns.
 func BenchmarkSyslogStalledReceiver(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	conns := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		conns <- c
-	}()
 	h := NewHandler(WithoutConsole(), WithErrorOutput(io.Discard, time.Hour),
-		WithSyslog(SyslogOptions{Network: "tcp", Address: ln.Addr().String()}))
+		WithSyslog(SyslogOptions{Network: "tcp", Address: stalledReceiver(b)}))
 	log := slog.New(h)
 	pad := strings.Repeat("p", 300)
 	for i := range 100_000 { // fill the socket buffers and the queue
@@ -542,26 +531,13 @@ func BenchmarkSyslogStalledReceiver(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	_ = h.CloseContext(ctx)
-	if c := <-conns; c != nil {
-		c.Close()
-	}
 }
 
 // TestSyslogQueueBoundedInBytes: large records into a stalled receiver are
 // held to the byte bound of the queue, not to its 4,096 records.
 func TestSyslogQueueBoundedInBytes(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
 	h := NewHandler(WithoutConsole(), WithoutRedaction(), WithErrorOutput(&syncBuffer{}, time.Hour),
-		WithSyslog(SyslogOptions{Network: "tcp", Address: ln.Addr().String()}))
+		WithSyslog(SyslogOptions{Network: "tcp", Address: stalledReceiver(t)}))
 	big := strings.Repeat("b", 1<<20)
 	peak := int64(0)
 	a := h.core.sinks[0].out.async
@@ -579,7 +555,4 @@ func TestSyslogQueueBoundedInBytes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_ = h.CloseContext(ctx)
-	if c := <-accepted; c != nil {
-		c.Close()
-	}
 }

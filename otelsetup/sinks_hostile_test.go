@@ -17,24 +17,6 @@ import (
 	"time"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the reporters' goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestSetupSinksWithAStalledSyslogAndARemovedLogDirectory configures
 // Setup as a user would, LOG_FILE and LOG_SYSLOG_* in the environment,
 // with a syslog receiver that accepts and stops reading, and removes the
@@ -90,7 +72,7 @@ func TestSetupSinksWithAStalledSyslogAndARemovedLogDirectory(t *testing.T) {
 	t.Setenv("LOG_SYSLOG_NETWORK", "tcp")
 	t.Setenv("LOG_SYSLOG_ADDRESS", ln.Addr().String())
 	t.Setenv("LOG_FORMAT", "json")
-	var stderr lockedBuffer
+	var stderr closeTestBuffer
 	tel, err := Setup(context.Background(), WithoutGlobals(), WithConsole(io.Discard), WithErrorOutput(&stderr))
 	if err != nil {
 		t.Fatal(err)
