@@ -2,16 +2,24 @@ package logbridge
 
 import (
 	"context"
+	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
+// maxQueuedBytes bounds the bytes an asynchronous sink holds queued,
+// whatever its queue size: records of a megabyte each must not make a
+// queue of thousands hold gigabytes while its writer is stalled.
+const maxQueuedBytes = 64 << 20
+
 // asyncWriter writes formatted lines on a goroutine of its own through a
-// bounded queue. Enqueue never blocks: a full queue drops the line and
-// counts it.
+// bounded queue. Enqueue never blocks: a full queue (in records, or in
+// bytes past maxQueuedBytes) drops the line and counts it.
 type asyncWriter struct {
 	out     *output
 	queue   chan *[]byte
+	bytes   atomic.Int64 // queued, not yet written
 	dropped atomic.Int64
 	onErr   func(error)
 
@@ -37,7 +45,9 @@ func (a *asyncWriter) run() {
 			a.lose(bp)
 			continue
 		}
-		if err := a.out.write(*bp); err != nil {
+		err := a.out.write(*bp)
+		a.bytes.Add(-int64(len(*bp)))
+		if err != nil {
 			a.onErr(err)
 		}
 		putBuf(bp)
@@ -54,10 +64,18 @@ func (a *asyncWriter) enqueue(bp *[]byte) bool {
 		a.dropped.Add(1)
 		return false
 	}
+	n := int64(len(*bp))
+	if a.bytes.Add(n) > maxQueuedBytes {
+		a.bytes.Add(-n)
+		putBuf(bp)
+		a.dropped.Add(1)
+		return false
+	}
 	select {
 	case a.queue <- bp:
 		return true
 	default:
+		a.bytes.Add(-n)
 		putBuf(bp)
 		a.dropped.Add(1)
 		return false
@@ -66,6 +84,7 @@ func (a *asyncWriter) enqueue(bp *[]byte) bool {
 
 // lose counts a queued line given up at a bounded close.
 func (a *asyncWriter) lose(bp *[]byte) {
+	a.bytes.Add(-int64(len(*bp)))
 	putBuf(bp)
 	a.out.health.lost.Add(1)
 }
@@ -107,5 +126,24 @@ func (a *asyncWriter) wait(ctx context.Context) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// unblockingCloser is a sink's closer whose Close may run while a Write is
+// under way and makes that Write return soon (a network connection's
+// Close does). A bounded close that gives up on such a sink closes it at
+// once instead of after the Write.
+type unblockingCloser interface {
+	io.Closer
+	closeUnblocksWrite()
+}
+
+// waitDone waits at most d for the goroutine to end.
+func (a *asyncWriter) waitDone(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-a.done:
+	case <-t.C:
 	}
 }

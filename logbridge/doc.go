@@ -25,12 +25,14 @@
 // Sinks never let a panic or an error of one stop the others.
 //
 // A sink made asynchronous with [SinkAsync] writes on a goroutine of its
-// own through a bounded queue. [Handler.Close] waits until the queues are
+// own through a bounded queue; a [WithSyslog] sink always does, so a
+// receiver that stops reading never blocks a log call. [Handler.Close] waits until the queues are
 // written; [Handler.CloseContext] waits no longer than its context, then
 // counts the records still queued as dropped (otelkit.log.dropped with
 // reason "shutdown") and reports them on the error output. A Write under
 // way cannot be interrupted: the sink's goroutine ends, and its file is
-// closed, when that Write returns.
+// closed, when that Write returns; a syslog sink's connection is closed at
+// once, which ends its Write.
 //
 // # Colour
 //

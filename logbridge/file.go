@@ -44,9 +44,15 @@ type FileOptions struct {
 // deleted when more than MaxBackups are kept or it is older than
 // MaxAgeDays. The directory is created if needed (0750) and files are
 // created readable by their owner only (0600), since logs may carry
-// personal data. If the file cannot be written, records still reach the
-// other sinks and the failure is reported on the error output, at most once
-// per interval.
+// personal data. A file removed while it is open, alone or with its
+// directory, or replaced by another file, is noticed after the next write
+// (one fstat per record): directory and file are created again and that
+// record is written there too, so none is lost. A file renamed away
+// (logrotate's move) is noticed within a second: the records of that
+// second are in the renamed file, the later ones in a new one. If the
+// file cannot be written, records still reach the other sinks, and each is
+// counted (otelkit.log.dropped{reason="write_failed"}) and the failure
+// reported on the error output, at most once per interval.
 func WithFile(path string, fo FileOptions, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
 		s := newSink(sinkWriter, "file:"+path, opts)
@@ -68,11 +74,14 @@ type rotatingFile struct {
 	every      Rotation
 	now        func() time.Time
 
-	mu     sync.Mutex
-	f      *os.File
-	size   int64
-	next   time.Time // next time boundary; zero until the file is opened
-	closed bool
+	mu      sync.Mutex
+	f       *os.File
+	fi      os.FileInfo // of f, to tell whether the path still names it
+	fd      uintptr     // of f
+	checkAt time.Time   // next check of the path
+	size    int64
+	next    time.Time // next time boundary; zero until the file is opened
+	closed  bool
 
 	millOnce sync.Once
 	millCh   chan struct{} // wakes the mill; closed by Close
@@ -102,8 +111,23 @@ func newRotatingFile(path string, fo FileOptions) *rotatingFile {
 	return f
 }
 
+// pathCheckInterval is how often Write checks that the path still names
+// the open file (it was not renamed away, by logrotate say).
+const pathCheckInterval = time.Second
+
 // Write appends p, rotating first when p would not fit or a time boundary
 // has passed. Each call is one record, so a record never spans two files.
+//
+// The file is made again when it disappears: after each write, an fstat
+// tells whether the open file still has a name (rm of the file or of its
+// directory, or another file renamed over it); if not, the directory and
+// file are created again and p is written there, so no record is lost
+// (a reader still holding the removed file open may see p twice). Once a
+// second, Write also checks that the path still names the open file; when
+// it was renamed away, the next record goes to a new file at the path
+// (the records between the rename and the check are in the renamed file).
+// When the file cannot be made again (its parent is now a regular file,
+// say), every record fails and is counted and reported by the sink.
 func (f *rotatingFile) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -111,6 +135,12 @@ func (f *rotatingFile) Write(p []byte) (int, error) {
 		return 0, errFileClosed
 	}
 	now := f.now()
+	if f.f != nil && !now.Before(f.checkAt) {
+		f.checkAt = now.Add(pathCheckInterval)
+		if fi, err := os.Stat(f.path); errors.Is(err, os.ErrNotExist) || err == nil && !os.SameFile(fi, f.fi) {
+			f.closeFile()
+		}
+	}
 	if f.f == nil {
 		if err := f.open(now); err != nil {
 			return 0, err
@@ -124,7 +154,22 @@ func (f *rotatingFile) Write(p []byte) (int, error) {
 	}
 	n, err := f.f.Write(p)
 	f.size += int64(n)
+	if err == nil && unlinked(f.fd) {
+		// p went to a file that no longer has a name.
+		f.closeFile()
+		if err := f.open(now); err != nil {
+			return 0, fmt.Errorf("logbridge: log file %s was removed and cannot be made again: %w", f.path, err)
+		}
+		n, err = f.f.Write(p)
+		f.size += int64(n)
+	}
 	return n, err
+}
+
+// closeFile closes the open file, whose path names it no more.
+func (f *rotatingFile) closeFile() {
+	_ = f.f.Close()
+	f.f, f.fi = nil, nil
 }
 
 // open opens the current file for appending, creating it and its directory.
@@ -141,7 +186,8 @@ func (f *rotatingFile) open(now time.Time) error {
 		file.Close()
 		return err
 	}
-	f.f, f.size = file, fi.Size()
+	f.f, f.fi, f.fd, f.size = file, fi, file.Fd(), fi.Size()
+	f.checkAt = now.Add(pathCheckInterval)
 	if f.every != RotateNever {
 		f.next = boundary(now.UTC(), f.every)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/otelkit/otelkit/internal/wire"
 	"github.com/otelkit/otelkit/redact"
@@ -346,7 +347,8 @@ func (h *Handler) Close() error {
 // otelkit.log.dropped{reason="shutdown"} and reported on the error output,
 // and the returned error says so. A Write already under way cannot be
 // interrupted: the sink's goroutine ends when it returns (writing nothing
-// more), and the sink's file or connection is closed then. The first call
+// more), and the sink's file is closed then; a syslog sink's connection is
+// closed at once, which ends its Write. The first call
 // decides the result; later calls, Close included, return it at once.
 func (h *Handler) CloseContext(ctx context.Context) error {
 	if ctx == nil {
@@ -372,9 +374,16 @@ func (h *Handler) CloseContext(ctx context.Context) error {
 				}
 			}
 			if cl := st.cfg.closer; cl != nil {
-				if finished {
+				_, unblocks := cl.(unblockingCloser)
+				switch {
+				case finished:
 					errs = append(errs, cl.Close())
-				} else {
+				case unblocks:
+					// Closing ends the blocked Write; the goroutine, finding
+					// the queue abandoned, then ends at once.
+					errs = append(errs, cl.Close())
+					st.out.async.waitDone(time.Second)
+				default:
 					// Closing now would wait for the blocked Write (files
 					// lock around it); close once the goroutine has ended.
 					done := st.out.async.done

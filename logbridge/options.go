@@ -202,9 +202,12 @@ func SinkLevel(l slog.Leveler) SinkOption {
 
 // SinkAsync writes through a queue of size records on a goroutine of the
 // sink's own, so the caller never waits for the disk or terminal. When the
-// queue is full the record is dropped and counted, never blocking.
+// queue is full (size records, or 64 MiB of them) the record is dropped
+// and counted, never blocking.
 // [Handler.Close] drains the queue; [Handler.CloseContext] drains it until
 // its context ends and counts what is left as dropped (reason "shutdown").
+// A size of 0 or less leaves the sink's default: synchronous for console,
+// file and writer sinks, a queue of 4,096 records for syslog.
 func SinkAsync(size int) SinkOption {
 	return sinkOptionFunc(func(s *sinkConfig) {
 		if size > 0 {

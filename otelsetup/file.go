@@ -40,13 +40,18 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
+// maxConfigFileSize is the largest configuration file Setup reads, 1 MiB,
+// and the largest certificate or key file it lets the OTLP exporters
+// read; a larger one is an error naming the file and this bound.
+const maxConfigFileSize = 1 << 20
+
 // readFile reads a YAML configuration file. Its keys mirror the settings:
 // nested maps name them ("exporter: {endpoint: ...}" is exporter.endpoint),
 // and a dotted key may be written flat. Unknown keys are errors.
 func readFile(path string) ([]fileValue, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxConfigFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("otelsetup: configuration file: %w", err)
+		return nil, err
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -69,6 +74,99 @@ func readFile(path string) ([]fileValue, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// readBounded reads the regular file at path, at most max bytes. Anything
+// else is refused before it is opened: opening a FIFO blocks until a
+// writer comes, and a device or pipe may never end (/dev/zero). A file
+// that grows past max while it is read is refused too.
+func readBounded(path string, max int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: configuration file: %w", err)
+	}
+	if err := unreadable(fi, max); err != nil {
+		return nil, fmt.Errorf("otelsetup: configuration file %s: %w", path, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: configuration file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("otelsetup: configuration file: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("otelsetup: configuration file %s: %w", path, tooLarge(max))
+	}
+	return data, nil
+}
+
+// unreadable says why a file of this kind and size is not read whole:
+// it is no regular file, or larger than max.
+func unreadable(fi os.FileInfo, max int64) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file (%s), so it is not read; give the path of a regular file", fileKind(fi.Mode()))
+	}
+	if fi.Size() > max {
+		return tooLarge(max)
+	}
+	return nil
+}
+
+func tooLarge(max int64) error {
+	return fmt.Errorf("larger than %d bytes (%d KiB), the bound of a file otelkit reads whole", max, max>>10)
+}
+
+func fileKind(m os.FileMode) string {
+	switch t := m.Type(); {
+	case t&os.ModeDir != 0:
+		return "a directory"
+	case t&os.ModeNamedPipe != 0:
+		return "a pipe"
+	case t&os.ModeCharDevice != 0:
+		return "a character device"
+	case t&os.ModeDevice != 0:
+		return "a device"
+	case t&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}
+
+// exporterFileVars name files the OTLP exporters read whole themselves,
+// when they are built, without a bound.
+var exporterFileVars = func() []string {
+	var out []string
+	for _, sig := range []string{"", "TRACES_", "METRICS_", "LOGS_"} {
+		for _, f := range []string{"CERTIFICATE", "CLIENT_CERTIFICATE", "CLIENT_KEY"} {
+			out = append(out, "OTEL_EXPORTER_OTLP_"+sig+f)
+		}
+	}
+	return out
+}()
+
+// checkExporterFiles refuses, before the exporters read them, the files
+// named by exporterFileVars that are no regular file or larger than
+// maxConfigFileSize: /dev/zero there would make Setup read forever. A
+// file that does not exist is left to the exporter, which reports it.
+func checkExporterFiles(getenv func(string) string) []error {
+	var errs []error
+	for _, v := range exporterFileVars {
+		p := getenv(v)
+		if p == "" {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if err := unreadable(fi, maxConfigFileSize); err != nil {
+			errs = append(errs, fmt.Errorf("otelsetup: %s=%s: %w", v, p, err))
+		}
+	}
+	return errs
 }
 
 func walk(path, prefix string, n *yaml.Node, out *[]fileValue, seen map[string]int) error {

@@ -99,6 +99,7 @@ func resolveWith(opts []Option, profile string) (*config, error) {
 			c.sources[v.key] = SourceFile
 		}
 	}
+	errs = append(errs, checkExporterFiles(getenv)...)
 	for _, s := range settings {
 		v := getenv(s.env)
 		if v == "" {
