@@ -45,14 +45,21 @@ type FileOptions struct {
 // MaxAgeDays. The directory is created if needed (0750) and files are
 // created readable by their owner only (0600), since logs may carry
 // personal data. A file removed while it is open, alone or with its
-// directory, or replaced by another file, is noticed after the next write
-// (one fstat per record): directory and file are created again and that
-// record is written there too, so none is lost. A file renamed away
-// (logrotate's move) is noticed within a second: the records of that
-// second are in the renamed file, the later ones in a new one. If the
-// file cannot be written, records still reach the other sinks, and each is
-// counted (otelkit.log.dropped{reason="write_failed"}) and the failure
-// reported on the error output, at most once per interval.
+// directory, or replaced by another file, is made again (directory and
+// file) by the first check after the removal, and every record written
+// after the removal is in the new file: the file keeps the records
+// written since its last check (at most 256 KiB and one record) and
+// writes them into the new file, so some of the last records before the
+// removal can be there too. The check, a stat of the path, runs after a
+// write once 100 ms have passed since the last one or those records reach
+// 256 KiB, before a rotation, and at Close; a quiet logger checks
+// nothing. A file renamed away (logrotate's move) is noticed by the same
+// check: the records until then are in the renamed file, the later ones
+// in a new one. If the file cannot be written or made again, records
+// still reach the other sinks, and each lost one is counted
+// (otelkit.log.dropped{reason="write_failed"}) and the failure reported on
+// the error output, at most once per interval; records lost at Close are
+// not in the metric, but the error Close returns says how many.
 func WithFile(path string, fo FileOptions, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
 		s := newSink(sinkWriter, "file:"+path, opts)
