@@ -82,6 +82,28 @@ func checked(log *slog.Logger, clock *fakeClock, seq int) {
 	log.Info("checked", "seq", seq)
 }
 
+// clockedFile is a handler with one file sink at dir/app.log on a fake
+// clock, having logged seq 0 and then seq 1, after which the file was
+// checked.
+type clockedFile struct {
+	h         *Handler
+	log       *slog.Logger
+	clock     *fakeClock
+	stderr    *syncBuffer
+	dir, path string
+}
+
+func newClockedFile(t *testing.T, start time.Time, fo FileOptions) *clockedFile {
+	dir := filepath.Join(t.TempDir(), "logs")
+	c := &clockedFile{clock: &fakeClock{t: start}, stderr: &syncBuffer{}, dir: dir, path: filepath.Join(dir, "app.log")}
+	fo.Now = c.clock.now
+	c.h = NewHandler(WithoutConsole(), WithErrorOutput(c.stderr, time.Hour), WithFile(c.path, fo))
+	c.log = slog.New(c.h)
+	c.log.Info("before", "seq", 0)
+	checked(c.log, c.clock, 1)
+	return c
+}
+
 // TestFileRecreatedWhenRemoved: the log file, or its whole directory,
 // removed while the service runs, with no check of the file until Close,
 // is made again by Close (0750 directory, 0600 file), and every record
@@ -201,14 +223,9 @@ func TestFileRecreatedWithinTheCheckInterval(t *testing.T) {
 // 256 KiB make the file be checked and made again at once, whatever the
 // clock; then Close adds the rest.
 func TestFileRecreatedPastTheCap(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "logs")
-	path := filepath.Join(dir, "app.log")
-	clock := &fakeClock{t: fileT0}
-	h := NewHandler(WithoutConsole(), WithErrorOutput(&syncBuffer{}, time.Hour), WithFile(path, FileOptions{Now: clock.now}))
-	log := slog.New(h)
-	log.Info("before", "seq", 0)
-	checked(log, clock, 1)
-	if err := os.RemoveAll(dir); err != nil {
+	c := newClockedFile(t, fileT0, FileOptions{})
+	h, log, path := c.h, c.log, c.path
+	if err := os.RemoveAll(c.dir); err != nil {
 		t.Fatal(err)
 	}
 	pad := strings.Repeat("p", 1000)
@@ -232,13 +249,8 @@ func TestFileRecreatedPastTheCap(t *testing.T) {
 // is checked first, so the records it took after the removal are in the
 // rotated file, not rotated away with it.
 func TestFileRemovedBeforeARotation(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "app.log")
-	clock := &fakeClock{t: fileT0.Add(59 * time.Minute)}
-	h := NewHandler(WithoutConsole(), WithErrorOutput(&syncBuffer{}, time.Hour), WithFile(path, FileOptions{Now: clock.now, Rotate: RotateHourly}))
-	log := slog.New(h)
-	log.Info("before", "seq", 0)
-	checked(log, clock, 1)
+	c := newClockedFile(t, fileT0.Add(59*time.Minute), FileOptions{Rotate: RotateHourly})
+	h, log, path, clock := c.h, c.log, c.path, c.clock
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
@@ -314,14 +326,8 @@ func replaceDirByFile(t *testing.T, dir string) {
 // as many as they are, and every later one; writing resumes once the path
 // is usable again.
 func TestFileThatCannotBeRecreatedIsCounted(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "logs")
-	path := filepath.Join(dir, "app.log")
-	var stderr syncBuffer
-	clock := &fakeClock{t: fileT0}
-	h := NewHandler(WithoutConsole(), WithErrorOutput(&stderr, time.Hour), WithFile(path, FileOptions{Now: clock.now}))
-	log := slog.New(h)
-	log.Info("first", "seq", 0)
-	checked(log, clock, 1)
+	c := newClockedFile(t, fileT0, FileOptions{})
+	h, log, path, clock, stderr, dir := c.h, c.log, c.path, c.clock, c.stderr, c.dir
 	replaceDirByFile(t, dir)
 	for i := 2; i < 52; i++ {
 		log.Info("lost", "seq", i)
@@ -359,18 +365,12 @@ func TestFileThatCannotBeRecreatedIsCounted(t *testing.T) {
 // directory was replaced by a file, with no check until Close, are lost;
 // Close's error says how many.
 func TestFileThatCannotBeRecreatedAtClose(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "logs")
-	path := filepath.Join(dir, "app.log")
-	clock := &fakeClock{t: fileT0}
-	h := NewHandler(WithoutConsole(), WithErrorOutput(&syncBuffer{}, time.Hour), WithFile(path, FileOptions{Now: clock.now}))
-	log := slog.New(h)
-	log.Info("first", "seq", 0)
-	checked(log, clock, 1)
-	replaceDirByFile(t, dir)
+	c := newClockedFile(t, fileT0, FileOptions{})
+	replaceDirByFile(t, c.dir)
 	for i := 2; i < 22; i++ {
-		log.Info("lost", "seq", i)
+		c.log.Info("lost", "seq", i)
 	}
-	err := h.Close()
+	err := c.h.Close()
 	if rl, ok := errors.AsType[*recordsLostError](err); !ok || rl.n != 20 || !strings.Contains(err.Error(), "(20 records lost)") {
 		t.Errorf("Close: %v, want 20 records lost", err)
 	}
