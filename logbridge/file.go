@@ -45,14 +45,21 @@ type FileOptions struct {
 // MaxAgeDays. The directory is created if needed (0750) and files are
 // created readable by their owner only (0600), since logs may carry
 // personal data. A file removed while it is open, alone or with its
-// directory, or replaced by another file, is noticed after the next write
-// (one fstat per record): directory and file are created again and that
-// record is written there too, so none is lost. A file renamed away
-// (logrotate's move) is noticed within a second: the records of that
-// second are in the renamed file, the later ones in a new one. If the
-// file cannot be written, records still reach the other sinks, and each is
-// counted (otelkit.log.dropped{reason="write_failed"}) and the failure
-// reported on the error output, at most once per interval.
+// directory, or replaced by another file, is made again (directory and
+// file) by the first check after the removal, and every record written
+// after the removal is in the new file: the file keeps the records
+// written since its last check (at most 256 KiB and one record) and
+// writes them into the new file, so some of the last records before the
+// removal can be there too. The check, a stat of the path, runs after a
+// write once 100 ms have passed since the last one or those records reach
+// 256 KiB, before a rotation, and at Close; a quiet logger checks
+// nothing. A file renamed away (logrotate's move) is noticed by the same
+// check: the records until then are in the renamed file, the later ones
+// in a new one. If the file cannot be written or made again, records
+// still reach the other sinks, and each lost one is counted
+// (otelkit.log.dropped{reason="write_failed"}) and the failure reported on
+// the error output, at most once per interval; records lost at Close are
+// not in the metric, but the error Close returns says how many.
 func WithFile(path string, fo FileOptions, opts ...SinkOption) Option {
 	return optionFunc(func(c *config) {
 		s := newSink(sinkWriter, "file:"+path, opts)
@@ -79,6 +86,8 @@ type rotatingFile struct {
 	fi      os.FileInfo // of f, to tell whether the path still names it
 	fd      uintptr     // of f
 	checkAt time.Time   // next check of the path
+	recent  []byte      // written to f since the last check
+	recentN int         // records in recent
 	size    int64
 	next    time.Time // next time boundary; zero until the file is opened
 	closed  bool
@@ -111,23 +120,35 @@ func newRotatingFile(path string, fo FileOptions) *rotatingFile {
 	return f
 }
 
-// pathCheckInterval is how often Write checks that the path still names
-// the open file (it was not renamed away, by logrotate say).
-const pathCheckInterval = time.Second
+const (
+	// fileCheckInterval is how often, at most, Write checks that the path
+	// still names the open file.
+	fileCheckInterval = 100 * time.Millisecond
+	// recentCap is the bytes written since the last check past which
+	// Write checks at once, whatever the time: it bounds what the file
+	// holds in memory to write again.
+	recentCap = 256 << 10
+)
 
 // Write appends p, rotating first when p would not fit or a time boundary
 // has passed. Each call is one record, so a record never spans two files.
 //
-// The file is made again when it disappears: after each write, an fstat
-// tells whether the open file still has a name (rm of the file or of its
-// directory, or another file renamed over it); if not, the directory and
-// file are created again and p is written there, so no record is lost
-// (a reader still holding the removed file open may see p twice). Once a
-// second, Write also checks that the path still names the open file; when
-// it was renamed away, the next record goes to a new file at the path
-// (the records between the rename and the check are in the renamed file).
-// When the file cannot be made again (its parent is now a regular file,
-// say), every record fails and is counted and reported by the sink.
+// The file is made again when it disappears, and no record written after
+// that is lost. Write keeps in memory the records written since the last
+// check (at most 256 KiB and one record). After a write, once 100 ms have
+// passed since the last check or those records reach 256 KiB, and also
+// before a rotation and at Close, it checks (one stat of the path) that
+// the path still names the open file. When the open file has no name left
+// (rm of the file or of its directory, or another file renamed over it),
+// the directory and file are created again and the records since the last
+// check are written there: every record written after the removal is in
+// the new file, and some written before it may be there too. When the
+// file was renamed away (logrotate's move), its records are in the
+// renamed file and the next record goes to a new file at the path. When
+// the file cannot be made again (its parent is now a regular file, say),
+// the records since the last check are lost and Write's error says how
+// many (the sink counts and reports them), and every later record fails
+// until the path is usable again.
 func (f *rotatingFile) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -135,36 +156,104 @@ func (f *rotatingFile) Write(p []byte) (int, error) {
 		return 0, errFileClosed
 	}
 	now := f.now()
-	if f.f != nil && !now.Before(f.checkAt) {
-		f.checkAt = now.Add(pathCheckInterval)
-		if fi, err := os.Stat(f.path); errors.Is(err, os.ErrNotExist) || err == nil && !os.SameFile(fi, f.fi) {
-			f.closeFile()
-		}
-	}
 	if f.f == nil {
 		if err := f.open(now); err != nil {
 			return 0, err
 		}
 	}
-	due := f.every != RotateNever && !now.Before(f.next)
-	if f.size > 0 && (due || f.size+int64(len(p)) > f.maxSize) {
-		if err := f.rotate(now); err != nil {
+	if f.rotationDue(now, p) {
+		// Check first: the records since the last check must be in the
+		// file rotated, not in a removed one.
+		if err := f.check(now, 1); err != nil {
+			return 0, err
+		}
+		if f.f == nil { // renamed away: start a new file, rotate nothing
+			if err := f.open(now); err != nil {
+				return 0, err
+			}
+		} else if err := f.rotate(now); err != nil {
 			return 0, err
 		}
 	}
 	n, err := f.f.Write(p)
 	f.size += int64(n)
-	if err == nil && unlinked(f.fd) {
-		// p went to a file that no longer has a name.
-		f.closeFile()
-		if err := f.open(now); err != nil {
-			return 0, fmt.Errorf("logbridge: log file %s was removed and cannot be made again: %w", f.path, err)
-		}
-		n, err = f.f.Write(p)
-		f.size += int64(n)
+	if err != nil {
+		return n, err
 	}
-	return n, err
+	f.recent = append(f.recent, p...)
+	f.recentN++
+	if !now.Before(f.checkAt) || len(f.recent) >= recentCap {
+		if err := f.check(now, 0); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }
+
+func (f *rotatingFile) rotationDue(now time.Time, p []byte) bool {
+	due := f.every != RotateNever && !now.Before(f.next)
+	return f.size > 0 && (due || f.size+int64(len(p)) > f.maxSize)
+}
+
+// check makes sure the records written since the last check are in a file
+// with a name, and forgets them. If the path no longer names the open
+// file, the file is closed; when it has no name left, the directory and
+// file are created again and those records written there. When that
+// fails, the error is a *recordsLostError counting them and extra more
+// (the record at hand, not written).
+func (f *rotatingFile) check(now time.Time, extra int) error {
+	f.checkAt = now.Add(fileCheckInterval)
+	defer f.forget()
+	fi, err := os.Stat(f.path)
+	if err == nil && os.SameFile(fi, f.fi) {
+		return nil
+	}
+	if !unlinked(f.fd) {
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			f.closeFile() // renamed away: the records are in the renamed file
+		}
+		// Otherwise the path cannot be looked up now (a directory's
+		// permissions, say) while the open file still has its name.
+		return nil
+	}
+	f.closeFile()
+	if err := f.open(now); err != nil {
+		return f.lost(extra, err)
+	}
+	n, err := f.f.Write(f.recent)
+	f.size += int64(n)
+	if err != nil {
+		return f.lost(extra, err)
+	}
+	return nil
+}
+
+// lost is the error for the records since the last check, and extra more,
+// that the file, removed, could not take again.
+func (f *rotatingFile) lost(extra int, err error) error {
+	n := f.recentN + extra
+	return &recordsLostError{n: n, err: fmt.Errorf("logbridge: log file %s was removed and cannot be made again (%d records lost): %w", f.path, n, err)}
+}
+
+// forget empties the records since the last check, keeping the buffer
+// unless a huge record grew it far past recentCap.
+func (f *rotatingFile) forget() {
+	if cap(f.recent) > 2*recentCap {
+		f.recent = nil
+	}
+	f.recent, f.recentN = f.recent[:0], 0
+}
+
+// recordsLostError is a Write error that cost n records, not just the one
+// being written: the sink counts n (see [multiLoss]).
+type recordsLostError struct {
+	n   int
+	err error
+}
+
+func (e *recordsLostError) Error() string      { return e.err.Error() }
+func (e *recordsLostError) Unwrap() error      { return e.err }
+func (e *recordsLostError) recordsLost() int64 { return int64(e.n) }
 
 // closeFile closes the open file, whose path names it no more.
 func (f *rotatingFile) closeFile() {
@@ -187,7 +276,7 @@ func (f *rotatingFile) open(now time.Time) error {
 		return err
 	}
 	f.f, f.fi, f.fd, f.size = file, fi, file.Fd(), fi.Size()
-	f.checkAt = now.Add(pathCheckInterval)
+	f.checkAt = now.Add(fileCheckInterval)
 	if f.every != RotateNever {
 		f.next = boundary(now.UTC(), f.every)
 	}
@@ -325,8 +414,11 @@ func gzipFile(path string) (err error) {
 	return os.Remove(path)
 }
 
-// Close closes the file and waits for the mill to finish its pending pass.
-// Writes after Close fail (and are counted by the sink).
+// Close checks the file as Write does, so the records since the last
+// check are in a file the path names (made again if it was removed),
+// closes it and waits for the mill to finish its pending pass. When a
+// removed file cannot be made again, the error says how many records were
+// lost. Writes after Close fail (and are counted by the sink).
 func (f *rotatingFile) Close() error {
 	f.mu.Lock()
 	if f.closed {
@@ -336,7 +428,12 @@ func (f *rotatingFile) Close() error {
 	f.closed = true
 	var err error
 	if f.f != nil {
-		err = f.f.Close()
+		// The records since the last check must not go down with a
+		// removed file.
+		err = f.check(f.now(), 0)
+	}
+	if f.f != nil {
+		err = errors.Join(err, f.f.Close())
 		f.f = nil
 	}
 	f.mu.Unlock()

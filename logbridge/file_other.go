@@ -2,6 +2,7 @@
 
 package logbridge
 
-// unlinked reports false: where an open file cannot be removed (Windows),
-// the once-a-second check of the path is enough.
+// unlinked reports false: where an open file cannot be removed or renamed
+// (Windows, as os.OpenFile opens it), a path that stops naming it is
+// treated as a file renamed away.
 func unlinked(uintptr) bool { return false }

@@ -1,11 +1,14 @@
 package logbridge
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/otelkit/otelkit/internal/escape"
 )
 
 // reporter tells the error output about a sink's trouble at most once per
@@ -35,8 +38,21 @@ func (r *reporter) drop(h *sinkHealth) {
 	r.maybe(h)
 }
 
+// multiLoss is a Write error that cost more than the one record being
+// written: recordsLost says how many records in all.
+type multiLoss interface {
+	error
+	recordsLost() int64
+}
+
+// fail counts a failed Write: one record, or as many as a [multiLoss]
+// error says.
 func (r *reporter) fail(h *sinkHealth, err error) {
-	h.failed.Add(1)
+	n := int64(1)
+	if ml, ok := errors.AsType[multiLoss](err); ok {
+		n = ml.recordsLost()
+	}
+	h.failed.Add(n)
 	h.lastErr.Store(err.Error())
 	r.maybe(h)
 }
@@ -59,8 +75,10 @@ func (r *reporter) report(h *sinkHealth) {
 		fmt.Fprintf(r.w, "otelkit: log sink %s dropped %d records (queue full; %d in all)\n", h.name, dd, d)
 	}
 	if df := f - h.reportedF.Swap(f); df > 0 {
+		// The error can carry anyone's text (a path, a peer's answer):
+		// escaped, the report stays one line.
 		last, _ := h.lastErr.Load().(string)
-		fmt.Fprintf(r.w, "otelkit: log sink %s failed to write %d records (%d in all): %s\n", h.name, df, f, last)
+		fmt.Fprintf(r.w, "otelkit: log sink %s failed to write %d records (%d in all): %s\n", h.name, df, f, escape.AppendTextMessage(nil, last))
 	}
 	if dl := l - h.reportedL.Swap(l); dl > 0 {
 		fmt.Fprintf(r.w, "otelkit: log sink %s lost %d queued records at shutdown (its writer did not finish in time)\n", h.name, dl)

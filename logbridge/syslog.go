@@ -11,13 +11,16 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // SyslogOptions configures a syslog sink.
 type SyslogOptions struct {
 	// Network is "unix" or "unixgram" (a local socket such as /dev/log),
-	// "udp" or "tcp".
+	// "udp" or "tcp". A "unix" socket found to be a datagram socket
+	// (dialling it as a stream fails with EPROTOTYPE, as systemd's
+	// /dev/log does) is used as "unixgram": one message a datagram.
 	Network string
 	// Address is the socket path or host:port.
 	Address string
@@ -225,14 +228,16 @@ func (w *syslogWriter) Write(p []byte) (int, error) {
 	if n := len(p); n > 0 && p[n-1] == '\n' {
 		p = p[:n-1]
 	}
-	frame := w.appendFrame(w.frame[:0], p)
-	if cap(frame) <= 64<<10 {
-		w.frame = frame
-	}
 	for attempt := 0; ; attempt++ {
 		c, err := w.connect()
 		if err != nil {
 			return 0, err
+		}
+		// Framed once connected: a "unix" sink may have found a datagram
+		// socket.
+		frame := w.appendFrame(w.frame[:0], p)
+		if cap(frame) <= 64<<10 {
+			w.frame = frame
 		}
 		n, err := c.Write(frame)
 		if err == nil {
@@ -287,6 +292,14 @@ func (w *syslogWriter) connect() (*syslogConn, error) {
 	w.dials.Add(1)
 	d := net.Dialer{Timeout: syslogDialTimeout}
 	nc, err := d.DialContext(w.ctx, w.network, w.address)
+	if err != nil && w.network == "unix" && errors.Is(err, syscall.EPROTOTYPE) {
+		// A datagram socket (systemd's /dev/log is one): use it as one
+		// from now on, as log/syslog does.
+		if gc, gerr := d.DialContext(w.ctx, "unixgram", w.address); gerr == nil {
+			nc, err = gc, nil
+			w.network, w.stream = "unixgram", false
+		}
+	}
 	switch {
 	case err != nil:
 		w.backoff = min(max(2*w.backoff, syslogMinBackoff), syslogMaxBackoff)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -94,5 +95,47 @@ func TestSyslogUnixgram(t *testing.T) {
 	}
 	if msg := string(buf[:n]); !strings.HasPrefix(msg, "<10>1 ") || !strings.Contains(msg, `"level":"CRITICAL"`) {
 		t.Errorf("message = %q", msg)
+	}
+}
+
+// TestSyslogUnixAgainstADatagramSocket: Network "unix" given a datagram
+// socket (as systemd's /dev/log is) sends each message as one datagram,
+// without the newline of stream framing, instead of failing every dial.
+func TestSyslogUnixAgainstADatagramSocket(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sl") // short: socket paths are ~108 bytes at most
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "log")
+	pc, err := net.ListenPacket("unixgram", path)
+	if err != nil {
+		t.Skip("unixgram sockets unavailable:", err)
+	}
+	defer pc.Close()
+	var stderr syncBuffer
+	h := NewHandler(WithoutConsole(), WithErrorOutput(&stderr, time.Hour), WithSyslog(SyslogOptions{Network: "unix", Address: path}))
+	log := slog.New(h)
+	log.Info("first")
+	log.Warn("second")
+	buf := make([]byte, 4096)
+	var msgs []string
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for range 2 {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("after %q: %v; stderr %q", msgs, err, stderr.Bytes())
+		}
+		msgs = append(msgs, string(buf[:n]))
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(msgs[0], "<14>1 ") || !strings.HasSuffix(msgs[0], "}") || !strings.Contains(msgs[0], `"msg":"first"`) ||
+		!strings.HasPrefix(msgs[1], "<12>1 ") || !strings.HasSuffix(msgs[1], "}") {
+		t.Errorf("datagrams %q: want one whole message each, no newline", msgs)
+	}
+	if n := sinkLosses(h); n != 0 {
+		t.Errorf("%d records lost; stderr %q", n, stderr.Bytes())
 	}
 }
