@@ -374,6 +374,10 @@ func TestFileThatCannotBeRecreatedAtClose(t *testing.T) {
 	if rl, ok := errors.AsType[*recordsLostError](err); !ok || rl.n != 20 || !strings.Contains(err.Error(), "(20 records lost)") {
 		t.Errorf("Close: %v, want 20 records lost", err)
 	}
+	// Counted and reported like any failed write, not only returned.
+	if out := string(c.stderr.Bytes()); !strings.Contains(out, "failed to write 20 records (20 in all)") {
+		t.Errorf("stderr %q: want the 20 records reported as failed writes", out)
+	}
 }
 
 // BenchmarkFileSink is one record through a synchronous file sink, the

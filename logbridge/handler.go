@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -341,6 +342,18 @@ func (h *Handler) Close() error {
 	return h.CloseContext(context.Background())
 }
 
+// closeSink closes a sink's writer. Records its Close still had to write
+// and could not (a log file removed and not made again) are counted as
+// failed writes, as they would have been had Write failed.
+func (c *core) closeSink(st *sinkState, cl io.Closer) error {
+	err := cl.Close()
+	if ml, ok := errors.AsType[multiLoss](err); ok {
+		st.health.failed.Add(ml.recordsLost())
+		st.health.lastErr.Store(err.Error())
+	}
+	return err
+}
+
 // CloseContext is [Handler.Close] bounded by ctx. The asynchronous sinks
 // drain in parallel; when ctx ends before one has written everything, the
 // records still in its queue are dropped, counted in
@@ -377,11 +390,11 @@ func (h *Handler) CloseContext(ctx context.Context) error {
 				_, unblocks := cl.(unblockingCloser)
 				switch {
 				case finished:
-					errs = append(errs, cl.Close())
+					errs = append(errs, c.closeSink(st, cl))
 				case unblocks:
 					// Closing ends the blocked Write; the goroutine, finding
 					// the queue abandoned, then ends at once.
-					errs = append(errs, cl.Close())
+					errs = append(errs, c.closeSink(st, cl))
 					st.out.async.waitDone(time.Second)
 				default:
 					// Closing now would wait for the blocked Write (files
@@ -389,7 +402,7 @@ func (h *Handler) CloseContext(ctx context.Context) error {
 					done := st.out.async.done
 					go func() {
 						<-done
-						_ = cl.Close()
+						_ = c.closeSink(st, cl)
 					}()
 				}
 			}
