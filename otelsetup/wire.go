@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -135,26 +136,58 @@ func (p validLoggerProvider) Logger(name string, opts ...log.LoggerOption) log.L
 type validMetricExporter struct{ sdkmetric.Exporter }
 
 func (e validMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
-	return e.Exporter.Export(ctx, validResourceMetrics(rm))
+	return e.Exporter.Export(ctx, rewriteResourceMetrics(rm, utf8Metrics{}))
 }
 
 // validProducer hands the Prometheus exporter the meter provider's metrics,
-// collected by r and made valid UTF-8: client_golang refuses a label value
-// that is not, which fails the whole scrape.
-type validProducer struct{ r *sdkmetric.ManualReader }
+// collected by r, redacted (when red is not nil) and made valid UTF-8:
+// client_golang refuses a label value that is not, which fails the whole
+// scrape. Redaction runs first, on the raw bytes, as on the push path.
+type validProducer struct {
+	r   *sdkmetric.ManualReader
+	red *metricRedactor
+}
 
 func (p validProducer) Produce(ctx context.Context) ([]metricdata.ScopeMetrics, error) {
 	var rm metricdata.ResourceMetrics
 	if err := p.r.Collect(ctx, &rm); err != nil {
 		return nil, err
 	}
-	return validResourceMetrics(&rm).ScopeMetrics, nil
+	out := &rm
+	if p.red != nil {
+		out = p.red.redact(out)
+	}
+	return rewriteResourceMetrics(out, utf8Metrics{}).ScopeMetrics, nil
 }
 
-// validResourceMetrics returns rm, or a copy of it with the parts that had
-// invalid strings mended; rm is not modified.
-func validResourceMetrics(rm *metricdata.ResourceMetrics) *metricdata.ResourceMetrics {
-	sms, ch := mendEach(rm.ScopeMetrics, validScopeMetrics)
+// metricRewriter is what rewriteResourceMetrics applies to metric data.
+// Each method returns its argument itself and false when it has nothing
+// to change, and never modifies its argument.
+type metricRewriter interface {
+	// scope rewrites a scope.
+	scope(s instrumentation.Scope) (instrumentation.Scope, bool)
+	// text rewrites a metric's name, description and unit.
+	text(s string) (string, bool)
+	// set rewrites a data point's attributes.
+	set(s attribute.Set) (attribute.Set, bool)
+	// keyValues rewrites an exemplar's filtered attributes.
+	keyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool)
+}
+
+// utf8Metrics makes metric data valid UTF-8.
+type utf8Metrics struct{}
+
+func (utf8Metrics) scope(s instrumentation.Scope) (instrumentation.Scope, bool) { return wire.Scope(s) }
+func (utf8Metrics) text(s string) (string, bool)                                { return wire.String(s) }
+func (utf8Metrics) set(s attribute.Set) (attribute.Set, bool)                   { return wire.Set(s) }
+func (utf8Metrics) keyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool) {
+	return wire.KeyValues(kvs)
+}
+
+// rewriteResourceMetrics returns rm, or a copy of it with the parts rw
+// changed replaced; rm is not modified (its resource is left as it is).
+func rewriteResourceMetrics(rm *metricdata.ResourceMetrics, rw metricRewriter) *metricdata.ResourceMetrics {
+	sms, ch := mendEach(rm.ScopeMetrics, rw, rewriteScopeMetrics)
 	if !ch {
 		return rm
 	}
@@ -163,102 +196,107 @@ func validResourceMetrics(rm *metricdata.ResourceMetrics) *metricdata.ResourceMe
 	return &out
 }
 
-func validScopeMetrics(sm metricdata.ScopeMetrics) (metricdata.ScopeMetrics, bool) {
-	scope, c1 := wire.Scope(sm.Scope)
-	ms, c2 := mendEach(sm.Metrics, validMetrics)
+func rewriteScopeMetrics(rw metricRewriter, sm metricdata.ScopeMetrics) (metricdata.ScopeMetrics, bool) {
+	scope, c1 := rw.scope(sm.Scope)
+	ms, c2 := mendEach(sm.Metrics, rw, rewriteMetrics)
 	sm.Scope, sm.Metrics = scope, ms
 	return sm, c1 || c2
 }
 
-func validMetrics(m metricdata.Metrics) (metricdata.Metrics, bool) {
-	name, c1 := wire.String(m.Name)
-	desc, c2 := wire.String(m.Description)
-	unit, c3 := wire.String(m.Unit)
-	data, c4 := validAggregation(m.Data)
+func rewriteMetrics(rw metricRewriter, m metricdata.Metrics) (metricdata.Metrics, bool) {
+	name, c1 := rw.text(m.Name)
+	desc, c2 := rw.text(m.Description)
+	unit, c3 := rw.text(m.Unit)
+	data, c4 := rewriteAggregation(rw, m.Data)
 	m.Name, m.Description, m.Unit, m.Data = name, desc, unit, data
 	return m, c1 || c2 || c3 || c4
 }
 
-func validAggregation(a metricdata.Aggregation) (metricdata.Aggregation, bool) {
+// rewriteAggregation rewrites the points of every aggregation the SDK
+// makes: gauges, sums, histograms and exponential histograms of int64 and
+// float64, and summaries.
+func rewriteAggregation(rw metricRewriter, a metricdata.Aggregation) (metricdata.Aggregation, bool) {
 	var ch bool
 	switch d := a.(type) {
 	case metricdata.Gauge[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[int64]); ch {
 			a = d
 		}
 	case metricdata.Gauge[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[float64]); ch {
 			a = d
 		}
 	case metricdata.Sum[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[int64]); ch {
 			a = d
 		}
 	case metricdata.Sum[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[float64]); ch {
 			a = d
 		}
 	case metricdata.Histogram[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validHistogramPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteHistogramPoint[int64]); ch {
 			a = d
 		}
 	case metricdata.Histogram[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validHistogramPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteHistogramPoint[float64]); ch {
 			a = d
 		}
 	case metricdata.ExponentialHistogram[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validExpHistogramPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteExpHistogramPoint[int64]); ch {
 			a = d
 		}
 	case metricdata.ExponentialHistogram[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validExpHistogramPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteExpHistogramPoint[float64]); ch {
 			a = d
 		}
 	case metricdata.Summary:
-		if d.DataPoints, ch = mendEach(d.DataPoints, func(p metricdata.SummaryDataPoint) (metricdata.SummaryDataPoint, bool) {
-			var c bool
-			p.Attributes, c = wire.Set(p.Attributes)
-			return p, c
-		}); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteSummaryPoint); ch {
 			a = d
 		}
 	}
 	return a, ch
 }
 
-func validPoint[N int64 | float64](p metricdata.DataPoint[N]) (metricdata.DataPoint[N], bool) {
-	attrs, c1 := wire.Set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, validExemplar[N])
+func rewritePoint[N int64 | float64](rw metricRewriter, p metricdata.DataPoint[N]) (metricdata.DataPoint[N], bool) {
+	attrs, c1 := rw.set(p.Attributes)
+	ex, c2 := mendEach(p.Exemplars, rw, rewriteExemplar[N])
 	p.Attributes, p.Exemplars = attrs, ex
 	return p, c1 || c2
 }
 
-func validHistogramPoint[N int64 | float64](p metricdata.HistogramDataPoint[N]) (metricdata.HistogramDataPoint[N], bool) {
-	attrs, c1 := wire.Set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, validExemplar[N])
+func rewriteHistogramPoint[N int64 | float64](rw metricRewriter, p metricdata.HistogramDataPoint[N]) (metricdata.HistogramDataPoint[N], bool) {
+	attrs, c1 := rw.set(p.Attributes)
+	ex, c2 := mendEach(p.Exemplars, rw, rewriteExemplar[N])
 	p.Attributes, p.Exemplars = attrs, ex
 	return p, c1 || c2
 }
 
-func validExpHistogramPoint[N int64 | float64](p metricdata.ExponentialHistogramDataPoint[N]) (metricdata.ExponentialHistogramDataPoint[N], bool) {
-	attrs, c1 := wire.Set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, validExemplar[N])
+func rewriteExpHistogramPoint[N int64 | float64](rw metricRewriter, p metricdata.ExponentialHistogramDataPoint[N]) (metricdata.ExponentialHistogramDataPoint[N], bool) {
+	attrs, c1 := rw.set(p.Attributes)
+	ex, c2 := mendEach(p.Exemplars, rw, rewriteExemplar[N])
 	p.Attributes, p.Exemplars = attrs, ex
 	return p, c1 || c2
 }
 
-func validExemplar[N int64 | float64](e metricdata.Exemplar[N]) (metricdata.Exemplar[N], bool) {
+func rewriteSummaryPoint(rw metricRewriter, p metricdata.SummaryDataPoint) (metricdata.SummaryDataPoint, bool) {
 	var ch bool
-	e.FilteredAttributes, ch = wire.KeyValues(e.FilteredAttributes)
+	p.Attributes, ch = rw.set(p.Attributes)
+	return p, ch
+}
+
+func rewriteExemplar[N int64 | float64](rw metricRewriter, e metricdata.Exemplar[N]) (metricdata.Exemplar[N], bool) {
+	var ch bool
+	e.FilteredAttributes, ch = rw.keyValues(e.FilteredAttributes)
 	return e, ch
 }
 
 // mendEach returns s with each element passed through mend: s itself when
 // nothing changed, else a new slice. s is never modified.
-func mendEach[T any](s []T, mend func(T) (T, bool)) ([]T, bool) {
+func mendEach[T, R any](s []T, r R, mend func(R, T) (T, bool)) ([]T, bool) {
 	var out []T
 	for i, e := range s {
-		if m, ch := mend(e); ch {
+		if m, ch := mend(r, e); ch {
 			if out == nil {
 				out = slices.Clone(s)
 			}

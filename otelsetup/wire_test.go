@@ -374,7 +374,7 @@ func TestValidResourceMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := metricStrings(&rm)
-			out := validResourceMetrics(&rm)
+			out := rewriteResourceMetrics(&rm, utf8Metrics{})
 			checkStrings(t, metricStrings(out), tt.in, tt.want)
 			// The reader's data is not modified (it reuses it between
 			// collections), and valid data is passed on as it is.
