@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/otelkit/otelkit/internal/cache"
+	"github.com/otelkit/otelkit/internal/wire"
 	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -23,28 +24,32 @@ import (
 // through the value rules): the data points' attributes of every
 // aggregation and the exemplars' filtered attributes, on the way to the
 // push exporters (redactingMetricExporter) and on each Prometheus scrape
-// (validProducer), always before the UTF-8 pass, so redaction sees the raw
-// bytes. Names, descriptions, units and scopes come from code and are left
-// as they are. The resource is redacted once, where it is built.
+// (validProducer). The same pass then makes the strings valid UTF-8, as
+// validMetricExporter does, so redaction sees the raw bytes and the data
+// are walked once. Names, descriptions, units and scopes come from code
+// and are only made valid. The resource is redacted once, where it is
+// built.
 
 // maxRedactedSeries bounds the attribute sets whose redaction is kept.
 // Series past it are redacted on each export.
 const maxRedactedSeries = 4096
 
 // metricRedactor redacts metric data by its policy. A series' attribute
-// set is redacted once and the result kept by the set's Equivalent key
-// (bounded), so an export of series seen before costs one lookup per
-// point. A set is counted in otelkit.redact.count when it is redacted,
-// not on each export while it is kept. Exemplars' filtered attributes
-// (the attributes a View's filter took off the point; usually none) vary
-// from one measurement to the next and are scanned on each export. What
-// the SDK passes in is never modified: changed parts are copies.
+// set is redacted (and made valid) once and the result kept by the set's
+// Equivalent key (bounded), so an export of series seen before costs one
+// lookup per point. A set is counted in otelkit.redact.count when it is
+// redacted, not on each export while it is kept. Exemplars' filtered
+// attributes (the attributes a View's filter took off the point; usually
+// none) vary from one measurement to the next and are scanned on each
+// export. What the SDK passes in is never modified: changed parts are
+// copies.
 type metricRedactor struct {
 	p      *redact.Policy
 	series *cache.Memo[attribute.Distinct, redactedSet]
 }
 
-// redactedSet is a set and its redacted form (out == in when clean).
+// redactedSet is a set and its redacted, valid form (out == in when
+// clean).
 type redactedSet struct {
 	in, out attribute.Set
 	changed bool
@@ -54,15 +59,16 @@ func newMetricRedactor(p *redact.Policy) *metricRedactor {
 	return &metricRedactor{p: p, series: cache.New[attribute.Distinct, redactedSet](maxRedactedSeries, nil)}
 }
 
-// redact returns rm, or a copy of it with the redacted parts replaced.
-func (r *metricRedactor) redact(rm *metricdata.ResourceMetrics) *metricdata.ResourceMetrics {
+// rewrite returns rm, or a copy of it with the redacted and mended parts
+// replaced.
+func (r *metricRedactor) rewrite(rm *metricdata.ResourceMetrics) *metricdata.ResourceMetrics {
 	pass := metricPass{r: r}
 	out := rewriteResourceMetrics(rm, &pass)
 	r.series.StoreAll(pass.added)
 	return out
 }
 
-// redactSet redacts s's attributes.
+// redactSet redacts s's attributes and makes them valid UTF-8.
 func (r *metricRedactor) redactSet(s attribute.Set) redactedSet {
 	var kvs []attribute.KeyValue
 	for i := range s.Len() {
@@ -74,10 +80,12 @@ func (r *metricRedactor) redactSet(s attribute.Set) redactedSet {
 			kvs[i] = rkv
 		}
 	}
-	if kvs == nil {
-		return redactedSet{in: s, out: s}
+	out := s
+	if kvs != nil {
+		out = attribute.NewSet(kvs...)
 	}
-	return redactedSet{in: s, out: attribute.NewSet(kvs...), changed: true}
+	out, mended := wire.Set(out)
+	return redactedSet{in: s, out: out, changed: kvs != nil || mended}
 }
 
 // metricPass is one export's redaction: the sets it redacted are added to
@@ -87,13 +95,10 @@ type metricPass struct {
 	added map[attribute.Distinct]redactedSet
 }
 
-func (*metricPass) scope(s instrumentation.Scope) (instrumentation.Scope, bool) { return s, false }
-func (*metricPass) text(s string) (string, bool)                                { return s, false }
+func (*metricPass) scope(s instrumentation.Scope) (instrumentation.Scope, bool) { return wire.Scope(s) }
+func (*metricPass) text(s string) (string, bool)                                { return wire.String(s) }
 
 func (x *metricPass) set(s attribute.Set) (attribute.Set, bool) {
-	if s.Len() == 0 {
-		return s, false
-	}
 	k := s.Equivalent()
 	e, ok := x.r.series.Load(k)
 	if !ok {
@@ -116,17 +121,24 @@ func (x *metricPass) set(s attribute.Set) (attribute.Set, bool) {
 }
 
 func (x *metricPass) keyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool) {
-	return x.r.p.KeyValues(kvs)
+	if len(kvs) == 0 {
+		return kvs, false
+	}
+	r, c1 := x.r.p.KeyValues(kvs)
+	r, c2 := wire.KeyValues(r)
+	return r, c1 || c2
 }
 
-// redactingMetricExporter redacts what it exports (metricRedactor).
+// redactingMetricExporter redacts what it exports and makes it valid
+// UTF-8 (metricRedactor): it stands for validMetricExporter when
+// redaction is on.
 type redactingMetricExporter struct {
 	sdkmetric.Exporter
 	r *metricRedactor
 }
 
 func (e redactingMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
-	return e.Exporter.Export(ctx, e.r.redact(rm))
+	return e.Exporter.Export(ctx, e.r.rewrite(rm))
 }
 
 // redactResource returns res with its attributes redacted by p (a token in

@@ -216,9 +216,9 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 	drops := rep.counter("metric points")
 	abort := newAbortable()
 	t.aborts = append(t.aborts, abort)
-	// Point and exemplar attributes get the policy of span attributes
-	// (redact_metrics.go), before the UTF-8 pass. Readers given in code
-	// get the SDK's data as it is.
+	// Point and exemplar attributes get the policy of span attributes, in
+	// the same pass as the UTF-8 one (redact_metrics.go). Readers given in
+	// code get the SDK's data as it is.
 	var red *metricRedactor
 	if t.redact != nil {
 		red = newMetricRedactor(t.redact)
@@ -257,9 +257,10 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 				return err
 			}
 		}
-		exp = validMetricExporter{exp}
 		if red != nil {
 			exp = redactingMetricExporter{exp, red}
+		} else {
+			exp = validMetricExporter{exp}
 		}
 		exp = &countingMetricExporter{Exporter: exp, drops: drops, rep: rep, abort: abort}
 		opts = append(opts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp,

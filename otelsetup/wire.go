@@ -140,9 +140,9 @@ func (e validMetricExporter) Export(ctx context.Context, rm *metricdata.Resource
 }
 
 // validProducer hands the Prometheus exporter the meter provider's metrics,
-// collected by r, redacted (when red is not nil) and made valid UTF-8:
+// collected by r, redacted by red (unless nil) and made valid UTF-8:
 // client_golang refuses a label value that is not, which fails the whole
-// scrape. Redaction runs first, on the raw bytes, as on the push path.
+// scrape.
 type validProducer struct {
 	r   *sdkmetric.ManualReader
 	red *metricRedactor
@@ -153,11 +153,10 @@ func (p validProducer) Produce(ctx context.Context) ([]metricdata.ScopeMetrics, 
 	if err := p.r.Collect(ctx, &rm); err != nil {
 		return nil, err
 	}
-	out := &rm
 	if p.red != nil {
-		out = p.red.redact(out)
+		return p.red.rewrite(&rm).ScopeMetrics, nil
 	}
-	return rewriteResourceMetrics(out, utf8Metrics{}).ScopeMetrics, nil
+	return rewriteResourceMetrics(&rm, utf8Metrics{}).ScopeMetrics, nil
 }
 
 // metricRewriter is what rewriteResourceMetrics applies to metric data.
@@ -196,20 +195,28 @@ func rewriteResourceMetrics(rm *metricdata.ResourceMetrics, rw metricRewriter) *
 	return &out
 }
 
-func rewriteScopeMetrics(rw metricRewriter, sm metricdata.ScopeMetrics) (metricdata.ScopeMetrics, bool) {
-	scope, c1 := rw.scope(sm.Scope)
-	ms, c2 := mendEach(sm.Metrics, rw, rewriteMetrics)
-	sm.Scope, sm.Metrics = scope, ms
-	return sm, c1 || c2
+func rewriteScopeMetrics(rw metricRewriter, in, out *metricdata.ScopeMetrics) bool {
+	scope, c1 := rw.scope(in.Scope)
+	ms, c2 := mendEach(in.Metrics, rw, rewriteMetrics)
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Scope, out.Metrics = scope, ms
+	return true
 }
 
-func rewriteMetrics(rw metricRewriter, m metricdata.Metrics) (metricdata.Metrics, bool) {
-	name, c1 := rw.text(m.Name)
-	desc, c2 := rw.text(m.Description)
-	unit, c3 := rw.text(m.Unit)
-	data, c4 := rewriteAggregation(rw, m.Data)
-	m.Name, m.Description, m.Unit, m.Data = name, desc, unit, data
-	return m, c1 || c2 || c3 || c4
+func rewriteMetrics(rw metricRewriter, in, out *metricdata.Metrics) bool {
+	name, c1 := rw.text(in.Name)
+	desc, c2 := rw.text(in.Description)
+	unit, c3 := rw.text(in.Unit)
+	data, c4 := rewriteAggregation(rw, in.Data)
+	if !c1 && !c2 && !c3 && !c4 {
+		return false
+	}
+	*out = *in
+	out.Name, out.Description, out.Unit, out.Data = name, desc, unit, data
+	return true
 }
 
 // rewriteAggregation rewrites the points of every aggregation the SDK
@@ -258,45 +265,67 @@ func rewriteAggregation(rw metricRewriter, a metricdata.Aggregation) (metricdata
 	return a, ch
 }
 
-func rewritePoint[N int64 | float64](rw metricRewriter, p metricdata.DataPoint[N]) (metricdata.DataPoint[N], bool) {
-	attrs, c1 := rw.set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, rw, rewriteExemplar[N])
-	p.Attributes, p.Exemplars = attrs, ex
-	return p, c1 || c2
+func rewritePoint[N int64 | float64](rw metricRewriter, in, out *metricdata.DataPoint[N]) bool {
+	attrs, c1 := rw.set(in.Attributes)
+	ex, c2 := mendEach(in.Exemplars, rw, rewriteExemplar[N])
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Attributes, out.Exemplars = attrs, ex
+	return true
 }
 
-func rewriteHistogramPoint[N int64 | float64](rw metricRewriter, p metricdata.HistogramDataPoint[N]) (metricdata.HistogramDataPoint[N], bool) {
-	attrs, c1 := rw.set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, rw, rewriteExemplar[N])
-	p.Attributes, p.Exemplars = attrs, ex
-	return p, c1 || c2
+func rewriteHistogramPoint[N int64 | float64](rw metricRewriter, in, out *metricdata.HistogramDataPoint[N]) bool {
+	attrs, c1 := rw.set(in.Attributes)
+	ex, c2 := mendEach(in.Exemplars, rw, rewriteExemplar[N])
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Attributes, out.Exemplars = attrs, ex
+	return true
 }
 
-func rewriteExpHistogramPoint[N int64 | float64](rw metricRewriter, p metricdata.ExponentialHistogramDataPoint[N]) (metricdata.ExponentialHistogramDataPoint[N], bool) {
-	attrs, c1 := rw.set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, rw, rewriteExemplar[N])
-	p.Attributes, p.Exemplars = attrs, ex
-	return p, c1 || c2
+func rewriteExpHistogramPoint[N int64 | float64](rw metricRewriter, in, out *metricdata.ExponentialHistogramDataPoint[N]) bool {
+	attrs, c1 := rw.set(in.Attributes)
+	ex, c2 := mendEach(in.Exemplars, rw, rewriteExemplar[N])
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Attributes, out.Exemplars = attrs, ex
+	return true
 }
 
-func rewriteSummaryPoint(rw metricRewriter, p metricdata.SummaryDataPoint) (metricdata.SummaryDataPoint, bool) {
-	var ch bool
-	p.Attributes, ch = rw.set(p.Attributes)
-	return p, ch
+func rewriteSummaryPoint(rw metricRewriter, in, out *metricdata.SummaryDataPoint) bool {
+	attrs, ch := rw.set(in.Attributes)
+	if !ch {
+		return false
+	}
+	*out = *in
+	out.Attributes = attrs
+	return true
 }
 
-func rewriteExemplar[N int64 | float64](rw metricRewriter, e metricdata.Exemplar[N]) (metricdata.Exemplar[N], bool) {
-	var ch bool
-	e.FilteredAttributes, ch = rw.keyValues(e.FilteredAttributes)
-	return e, ch
+func rewriteExemplar[N int64 | float64](rw metricRewriter, in, out *metricdata.Exemplar[N]) bool {
+	attrs, ch := rw.keyValues(in.FilteredAttributes)
+	if !ch {
+		return false
+	}
+	*out = *in
+	out.FilteredAttributes = attrs
+	return true
 }
 
 // mendEach returns s with each element passed through mend: s itself when
-// nothing changed, else a new slice. s is never modified.
-func mendEach[T, R any](s []T, r R, mend func(R, T) (T, bool)) ([]T, bool) {
+// nothing changed, else a new slice. mend reports whether it changed in,
+// and then writes the changed copy to out; s is never modified.
+func mendEach[T, R any](s []T, r R, mend func(r R, in, out *T) bool) ([]T, bool) {
 	var out []T
-	for i, e := range s {
-		if m, ch := mend(r, e); ch {
+	var m T
+	for i := range s {
+		if mend(r, &s[i], &m) {
 			if out == nil {
 				out = slices.Clone(s)
 			}
