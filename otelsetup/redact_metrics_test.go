@@ -71,51 +71,38 @@ func pointAttributes(t *testing.T, a metricdata.Aggregation) ([]attribute.Set, [
 	t.Helper()
 	var sets []attribute.Set
 	var filtered [][]attribute.KeyValue
-	addEx := func(n int, get func(int) []attribute.KeyValue) {
-		for i := range n {
-			filtered = append(filtered, get(i))
-		}
-	}
 	switch d := a.(type) {
 	case metricdata.Gauge[int64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.Gauge[float64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.Sum[int64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.Sum[float64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.Histogram[int64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.Histogram[float64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.ExponentialHistogram[int64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.ExponentialHistogram[float64]:
 		for _, p := range d.DataPoints {
-			sets = append(sets, p.Attributes)
-			addEx(len(p.Exemplars), func(i int) []attribute.KeyValue { return p.Exemplars[i].FilteredAttributes })
+			sets, filtered = append(sets, p.Attributes), append(filtered, exemplarAttrs(p.Exemplars)...)
 		}
 	case metricdata.Summary:
 		for _, p := range d.DataPoints {

@@ -141,7 +141,8 @@ func (p *Policy) KeyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool
 // SpanExporter wraps next so that every span is redacted before it is
 // exported: its name, attributes, status description, link attributes, and
 // its events' names and attributes (exception.message and
-// exception.stacktrace included). Spans with nothing to redact are passed
+// exception.stacktrace included), and its and its links' trace state
+// (list members' values, as attributes of the member's key). Spans with nothing to redact are passed
 // on as they are; others as read-only copies. The spans slice the SDK
 // passes in is never modified.
 //
