@@ -112,11 +112,10 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 	if err != nil {
 		return fmt.Errorf("otelsetup: resource: %w", err)
 	}
-	err = t.buildMetrics(ctx, c, res, console, rep)
-	counterMP.set(t.mp)
-	if err != nil {
+	if err := t.buildMetrics(ctx, c, res, console, rep); err != nil {
 		return err
 	}
+	counterMP.set(t.mp)
 	// The policy logs through the handler, which needs the policy: break
 	// the cycle with a handler that is filled in once built.
 	late := &lateHandler{}

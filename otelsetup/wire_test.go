@@ -408,9 +408,21 @@ func TestValidResourceMetrics(t *testing.T) {
 // milliseconds while they are recorded: under -race, the wrapper must not
 // write to what the SDK still owns.
 func TestValidMetricExporterRace(t *testing.T) {
+	wrappers := map[string]func(sdkmetric.Exporter) sdkmetric.Exporter{
+		"utf8": func(e sdkmetric.Exporter) sdkmetric.Exporter { return validMetricExporter{e} },
+		"redact": func(e sdkmetric.Exporter) sdkmetric.Exporter {
+			return redactingMetricExporter{e, newMetricRedactor(redact.New())}
+		},
+	}
+	for name, wrap := range wrappers {
+		t.Run(name, func(t *testing.T) { metricExporterRace(t, wrap) })
+	}
+}
+
+func metricExporterRace(t *testing.T, wrap func(sdkmetric.Exporter) sdkmetric.Exporter) {
 	var mu sync.Mutex
 	var exported int
-	exp := validMetricExporter{metricExporterFunc(func(rm *metricdata.ResourceMetrics) {
+	exp := wrap(metricExporterFunc(func(rm *metricdata.ResourceMetrics) {
 		for k, v := range metricStrings(rm) {
 			if !utf8.ValidString(k) || !utf8.ValidString(v) {
 				t.Errorf("invalid %q exported", v)
@@ -419,7 +431,7 @@ func TestValidMetricExporterRace(t *testing.T) {
 		mu.Lock()
 		exported++
 		mu.Unlock()
-	})}
+	}))
 	reader := sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(2_000_000)) // 2 ms
 	mp := hostileMeter(t, "\xff", sdkmetric.WithReader(reader))
 	c, _ := mp.Meter("race").Int64Counter("race")
@@ -427,7 +439,8 @@ func TestValidMetricExporterRace(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for i := range 2000 {
-				c.Add(context.Background(), 1, metric.WithAttributes(attribute.Int("i", i%7), attribute.String("drop\xfe", "x\xff")))
+				c.Add(context.Background(), 1, metric.WithAttributes(attribute.Int("i", i%7), attribute.String("drop\xfe", "x\xff"),
+					attribute.String("password", "FAKEpw\xff")))
 			}
 		})
 	}
