@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -20,7 +21,7 @@ import (
 //
 // Process command arguments and owner are left out on purpose: arguments
 // often carry secrets, and both add little to a service's identity.
-func buildResource(ctx context.Context, c *config) (*resource.Resource, error) {
+func buildResource(ctx context.Context, c *config, p *redact.Policy) (*resource.Resource, error) {
 	attrs := append([]attribute.KeyValue(nil), c.extraAttrs...)
 	for k, v := range c.resourceAttrs {
 		attrs = append(attrs, attribute.String(k, v))
@@ -73,7 +74,8 @@ func buildResource(ctx context.Context, c *config) (*resource.Resource, error) {
 	// Every signal carries the resource: made valid UTF-8 here, once
 	// (OTEL_RESOURCE_ATTRIBUTES values are percent-decoded, so %FF is a
 	// byte of its own), it cannot cost a batch of any of them.
-	return validResource(res), err
+	// Redaction first, on the raw bytes (a token in OTEL_RESOURCE_ATTRIBUTES).
+	return validResource(redactResource(p, res)), err
 }
 
 func executableName() string {

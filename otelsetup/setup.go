@@ -104,14 +104,18 @@ func (t *Telemetry) build(ctx context.Context, c *config) error {
 	}
 	rep := newDropReporter(stderr, c.dropReportInterval)
 	t.reporter = rep
-	res, err := buildResource(ctx, c)
+	// The policy redacts the resource and the metric exporters, so it is
+	// built before the meter provider that counts its redactions.
+	counterMP := &lateMeterProvider{}
+	t.redact = c.buildRedaction(counterMP)
+	res, err := buildResource(ctx, c, t.redact)
 	if err != nil {
 		return fmt.Errorf("otelsetup: resource: %w", err)
 	}
 	if err := t.buildMetrics(ctx, c, res, console, rep); err != nil {
 		return err
 	}
-	t.redact = c.buildRedaction(t.mp)
+	counterMP.set(t.mp)
 	// The policy logs through the handler, which needs the policy: break
 	// the cycle with a handler that is filled in once built.
 	late := &lateHandler{}
@@ -211,6 +215,13 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 	drops := rep.counter("metric points")
 	abort := newAbortable()
 	t.aborts = append(t.aborts, abort)
+	// Point and exemplar attributes get the policy of span attributes, in
+	// the same pass as the UTF-8 one (redact_metrics.go). Readers given in
+	// code get the SDK's data as it is.
+	var red *metricRedactor
+	if t.redact != nil {
+		red = newMetricRedactor(t.redact)
+	}
 	switch {
 	case len(c.metricReaders) > 0 && c.metricsExporter == "" && name == "console":
 		// Readers given in code replace the console default; a configured
@@ -218,11 +229,11 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 	case name == "none":
 	case name == "prometheus":
 		// The exporter's reader sits on a provider of its own with no
-		// instruments; its data come from ours through validProducer, as
-		// valid UTF-8 (wire.go).
+		// instruments; its data come from ours through validProducer,
+		// redacted and valid UTF-8 (wire.go).
 		reg := prometheus.NewRegistry()
 		source := sdkmetric.NewManualReader()
-		exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithProducer(validProducer{source}))
+		exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithProducer(validProducer{source, red}))
 		if err != nil {
 			return fmt.Errorf("otelsetup: prometheus exporter: %w", err)
 		}
@@ -245,7 +256,12 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 				return err
 			}
 		}
-		exp = &countingMetricExporter{Exporter: validMetricExporter{exp}, drops: drops, rep: rep, abort: abort}
+		if red != nil {
+			exp = redactingMetricExporter{exp, red}
+		} else {
+			exp = validMetricExporter{exp}
+		}
+		exp = &countingMetricExporter{Exporter: exp, drops: drops, rep: rep, abort: abort}
 		opts = append(opts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp,
 			sdkmetric.WithInterval(c.metricInterval), sdkmetric.WithTimeout(c.timeout))))
 	}

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -135,26 +136,57 @@ func (p validLoggerProvider) Logger(name string, opts ...log.LoggerOption) log.L
 type validMetricExporter struct{ sdkmetric.Exporter }
 
 func (e validMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
-	return e.Exporter.Export(ctx, validResourceMetrics(rm))
+	return e.Exporter.Export(ctx, rewriteResourceMetrics(rm, utf8Metrics{}))
 }
 
 // validProducer hands the Prometheus exporter the meter provider's metrics,
-// collected by r and made valid UTF-8: client_golang refuses a label value
-// that is not, which fails the whole scrape.
-type validProducer struct{ r *sdkmetric.ManualReader }
+// collected by r, redacted by red (unless nil) and made valid UTF-8:
+// client_golang refuses a label value that is not, which fails the whole
+// scrape.
+type validProducer struct {
+	r   *sdkmetric.ManualReader
+	red *metricRedactor
+}
 
 func (p validProducer) Produce(ctx context.Context) ([]metricdata.ScopeMetrics, error) {
 	var rm metricdata.ResourceMetrics
 	if err := p.r.Collect(ctx, &rm); err != nil {
 		return nil, err
 	}
-	return validResourceMetrics(&rm).ScopeMetrics, nil
+	if p.red != nil {
+		return p.red.rewrite(&rm).ScopeMetrics, nil
+	}
+	return rewriteResourceMetrics(&rm, utf8Metrics{}).ScopeMetrics, nil
 }
 
-// validResourceMetrics returns rm, or a copy of it with the parts that had
-// invalid strings mended; rm is not modified.
-func validResourceMetrics(rm *metricdata.ResourceMetrics) *metricdata.ResourceMetrics {
-	sms, ch := mendEach(rm.ScopeMetrics, validScopeMetrics)
+// metricRewriter is what rewriteResourceMetrics applies to metric data.
+// Each method returns its argument itself and false when it has nothing
+// to change, and never modifies its argument.
+type metricRewriter interface {
+	// scope rewrites a scope.
+	scope(s instrumentation.Scope) (instrumentation.Scope, bool)
+	// text rewrites a metric's name, description and unit.
+	text(s string) (string, bool)
+	// set rewrites a data point's attributes.
+	set(s attribute.Set) (attribute.Set, bool)
+	// keyValues rewrites an exemplar's filtered attributes.
+	keyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool)
+}
+
+// utf8Metrics makes metric data valid UTF-8.
+type utf8Metrics struct{}
+
+func (utf8Metrics) scope(s instrumentation.Scope) (instrumentation.Scope, bool) { return wire.Scope(s) }
+func (utf8Metrics) text(s string) (string, bool)                                { return wire.String(s) }
+func (utf8Metrics) set(s attribute.Set) (attribute.Set, bool)                   { return wire.Set(s) }
+func (utf8Metrics) keyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool) {
+	return wire.KeyValues(kvs)
+}
+
+// rewriteResourceMetrics returns rm, or a copy of it with the parts rw
+// changed replaced; rm is not modified (its resource is left as it is).
+func rewriteResourceMetrics(rm *metricdata.ResourceMetrics, rw metricRewriter) *metricdata.ResourceMetrics {
+	sms, ch := mendEach(rm.ScopeMetrics, rw, rewriteScopeMetrics)
 	if !ch {
 		return rm
 	}
@@ -163,102 +195,137 @@ func validResourceMetrics(rm *metricdata.ResourceMetrics) *metricdata.ResourceMe
 	return &out
 }
 
-func validScopeMetrics(sm metricdata.ScopeMetrics) (metricdata.ScopeMetrics, bool) {
-	scope, c1 := wire.Scope(sm.Scope)
-	ms, c2 := mendEach(sm.Metrics, validMetrics)
-	sm.Scope, sm.Metrics = scope, ms
-	return sm, c1 || c2
+func rewriteScopeMetrics(rw metricRewriter, in, out *metricdata.ScopeMetrics) bool {
+	scope, c1 := rw.scope(in.Scope)
+	ms, c2 := mendEach(in.Metrics, rw, rewriteMetrics)
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Scope, out.Metrics = scope, ms
+	return true
 }
 
-func validMetrics(m metricdata.Metrics) (metricdata.Metrics, bool) {
-	name, c1 := wire.String(m.Name)
-	desc, c2 := wire.String(m.Description)
-	unit, c3 := wire.String(m.Unit)
-	data, c4 := validAggregation(m.Data)
-	m.Name, m.Description, m.Unit, m.Data = name, desc, unit, data
-	return m, c1 || c2 || c3 || c4
+func rewriteMetrics(rw metricRewriter, in, out *metricdata.Metrics) bool {
+	name, c1 := rw.text(in.Name)
+	desc, c2 := rw.text(in.Description)
+	unit, c3 := rw.text(in.Unit)
+	data, c4 := rewriteAggregation(rw, in.Data)
+	if !c1 && !c2 && !c3 && !c4 {
+		return false
+	}
+	*out = *in
+	out.Name, out.Description, out.Unit, out.Data = name, desc, unit, data
+	return true
 }
 
-func validAggregation(a metricdata.Aggregation) (metricdata.Aggregation, bool) {
+// rewriteAggregation rewrites the points of every aggregation the SDK
+// makes: gauges, sums, histograms and exponential histograms of int64 and
+// float64, and summaries.
+func rewriteAggregation(rw metricRewriter, a metricdata.Aggregation) (metricdata.Aggregation, bool) {
 	var ch bool
 	switch d := a.(type) {
 	case metricdata.Gauge[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[int64]); ch {
 			a = d
 		}
 	case metricdata.Gauge[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[float64]); ch {
 			a = d
 		}
 	case metricdata.Sum[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[int64]); ch {
 			a = d
 		}
 	case metricdata.Sum[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewritePoint[float64]); ch {
 			a = d
 		}
 	case metricdata.Histogram[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validHistogramPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteHistogramPoint[int64]); ch {
 			a = d
 		}
 	case metricdata.Histogram[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validHistogramPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteHistogramPoint[float64]); ch {
 			a = d
 		}
 	case metricdata.ExponentialHistogram[int64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validExpHistogramPoint[int64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteExpHistogramPoint[int64]); ch {
 			a = d
 		}
 	case metricdata.ExponentialHistogram[float64]:
-		if d.DataPoints, ch = mendEach(d.DataPoints, validExpHistogramPoint[float64]); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteExpHistogramPoint[float64]); ch {
 			a = d
 		}
 	case metricdata.Summary:
-		if d.DataPoints, ch = mendEach(d.DataPoints, func(p metricdata.SummaryDataPoint) (metricdata.SummaryDataPoint, bool) {
-			var c bool
-			p.Attributes, c = wire.Set(p.Attributes)
-			return p, c
-		}); ch {
+		if d.DataPoints, ch = mendEach(d.DataPoints, rw, rewriteSummaryPoint); ch {
 			a = d
 		}
 	}
 	return a, ch
 }
 
-func validPoint[N int64 | float64](p metricdata.DataPoint[N]) (metricdata.DataPoint[N], bool) {
-	attrs, c1 := wire.Set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, validExemplar[N])
-	p.Attributes, p.Exemplars = attrs, ex
-	return p, c1 || c2
+func rewritePoint[N int64 | float64](rw metricRewriter, in, out *metricdata.DataPoint[N]) bool {
+	attrs, c1 := rw.set(in.Attributes)
+	ex, c2 := mendEach(in.Exemplars, rw, rewriteExemplar[N])
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Attributes, out.Exemplars = attrs, ex
+	return true
 }
 
-func validHistogramPoint[N int64 | float64](p metricdata.HistogramDataPoint[N]) (metricdata.HistogramDataPoint[N], bool) {
-	attrs, c1 := wire.Set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, validExemplar[N])
-	p.Attributes, p.Exemplars = attrs, ex
-	return p, c1 || c2
+func rewriteHistogramPoint[N int64 | float64](rw metricRewriter, in, out *metricdata.HistogramDataPoint[N]) bool {
+	attrs, c1 := rw.set(in.Attributes)
+	ex, c2 := mendEach(in.Exemplars, rw, rewriteExemplar[N])
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Attributes, out.Exemplars = attrs, ex
+	return true
 }
 
-func validExpHistogramPoint[N int64 | float64](p metricdata.ExponentialHistogramDataPoint[N]) (metricdata.ExponentialHistogramDataPoint[N], bool) {
-	attrs, c1 := wire.Set(p.Attributes)
-	ex, c2 := mendEach(p.Exemplars, validExemplar[N])
-	p.Attributes, p.Exemplars = attrs, ex
-	return p, c1 || c2
+func rewriteExpHistogramPoint[N int64 | float64](rw metricRewriter, in, out *metricdata.ExponentialHistogramDataPoint[N]) bool {
+	attrs, c1 := rw.set(in.Attributes)
+	ex, c2 := mendEach(in.Exemplars, rw, rewriteExemplar[N])
+	if !c1 && !c2 {
+		return false
+	}
+	*out = *in
+	out.Attributes, out.Exemplars = attrs, ex
+	return true
 }
 
-func validExemplar[N int64 | float64](e metricdata.Exemplar[N]) (metricdata.Exemplar[N], bool) {
-	var ch bool
-	e.FilteredAttributes, ch = wire.KeyValues(e.FilteredAttributes)
-	return e, ch
+func rewriteSummaryPoint(rw metricRewriter, in, out *metricdata.SummaryDataPoint) bool {
+	attrs, ch := rw.set(in.Attributes)
+	if !ch {
+		return false
+	}
+	*out = *in
+	out.Attributes = attrs
+	return true
+}
+
+func rewriteExemplar[N int64 | float64](rw metricRewriter, in, out *metricdata.Exemplar[N]) bool {
+	attrs, ch := rw.keyValues(in.FilteredAttributes)
+	if !ch {
+		return false
+	}
+	*out = *in
+	out.FilteredAttributes = attrs
+	return true
 }
 
 // mendEach returns s with each element passed through mend: s itself when
-// nothing changed, else a new slice. s is never modified.
-func mendEach[T any](s []T, mend func(T) (T, bool)) ([]T, bool) {
+// nothing changed, else a new slice. mend reports whether it changed in,
+// and then writes the changed copy to out; s is never modified.
+func mendEach[T, R any](s []T, r R, mend func(r R, in, out *T) bool) ([]T, bool) {
 	var out []T
-	for i, e := range s {
-		if m, ch := mend(e); ch {
+	var m T
+	for i := range s {
+		if mend(r, &s[i], &m) {
 			if out == nil {
 				out = slices.Clone(s)
 			}

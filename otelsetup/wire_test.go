@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/otelkit/otelkit/redact"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/log"
@@ -363,33 +364,43 @@ func hostileMeter(t *testing.T, s string, opts ...sdkmetric.Option) *sdkmetric.M
 	return mp
 }
 
+// TestValidResourceMetrics checks the UTF-8 pass alone (redaction off)
+// and the redacting pass that stands for it when redaction is on.
 func TestValidResourceMetrics(t *testing.T) {
+	passes := map[string]func(*metricdata.ResourceMetrics) *metricdata.ResourceMetrics{
+		"utf8": func(rm *metricdata.ResourceMetrics) *metricdata.ResourceMetrics {
+			return rewriteResourceMetrics(rm, utf8Metrics{})
+		},
+		"redact": newMetricRedactor(redact.New()).rewrite,
+	}
 	for _, tt := range hostileUTF8 {
-		t.Run(tt.name, func(t *testing.T) {
-			reader := sdkmetric.NewManualReader()
-			mp := hostileMeter(t, tt.in, sdkmetric.WithReader(reader))
-			defer mp.Shutdown(context.Background())
-			var rm metricdata.ResourceMetrics
-			if err := reader.Collect(context.Background(), &rm); err != nil {
-				t.Fatal(err)
-			}
-			before := metricStrings(&rm)
-			out := validResourceMetrics(&rm)
-			checkStrings(t, metricStrings(out), tt.in, tt.want)
-			// The reader's data is not modified (it reuses it between
-			// collections), and valid data is passed on as it is.
-			if after := metricStrings(&rm); len(after) != len(before) {
-				t.Errorf("input changed: %q, was %q", after, before)
-			}
-			for k, v := range before {
-				if metricStrings(&rm)[k] != v {
-					t.Errorf("input %s changed", k)
+		for pass, rewrite := range passes {
+			t.Run(pass+"/"+tt.name, func(t *testing.T) {
+				reader := sdkmetric.NewManualReader()
+				mp := hostileMeter(t, tt.in, sdkmetric.WithReader(reader))
+				defer mp.Shutdown(context.Background())
+				var rm metricdata.ResourceMetrics
+				if err := reader.Collect(context.Background(), &rm); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if tt.in == tt.want && out != &rm {
-				t.Error("valid metrics were copied")
-			}
-		})
+				before := metricStrings(&rm)
+				out := rewrite(&rm)
+				checkStrings(t, metricStrings(out), tt.in, tt.want)
+				// The reader's data is not modified (it reuses it between
+				// collections), and valid data is passed on as it is.
+				if after := metricStrings(&rm); len(after) != len(before) {
+					t.Errorf("input changed: %q, was %q", after, before)
+				}
+				for k, v := range before {
+					if metricStrings(&rm)[k] != v {
+						t.Errorf("input %s changed", k)
+					}
+				}
+				if tt.in == tt.want && out != &rm {
+					t.Error("valid metrics were copied")
+				}
+			})
+		}
 	}
 }
 
@@ -397,9 +408,21 @@ func TestValidResourceMetrics(t *testing.T) {
 // milliseconds while they are recorded: under -race, the wrapper must not
 // write to what the SDK still owns.
 func TestValidMetricExporterRace(t *testing.T) {
+	wrappers := map[string]func(sdkmetric.Exporter) sdkmetric.Exporter{
+		"utf8": func(e sdkmetric.Exporter) sdkmetric.Exporter { return validMetricExporter{e} },
+		"redact": func(e sdkmetric.Exporter) sdkmetric.Exporter {
+			return redactingMetricExporter{e, newMetricRedactor(redact.New())}
+		},
+	}
+	for name, wrap := range wrappers {
+		t.Run(name, func(t *testing.T) { metricExporterRace(t, wrap) })
+	}
+}
+
+func metricExporterRace(t *testing.T, wrap func(sdkmetric.Exporter) sdkmetric.Exporter) {
 	var mu sync.Mutex
 	var exported int
-	exp := validMetricExporter{metricExporterFunc(func(rm *metricdata.ResourceMetrics) {
+	exp := wrap(metricExporterFunc(func(rm *metricdata.ResourceMetrics) {
 		for k, v := range metricStrings(rm) {
 			if !utf8.ValidString(k) || !utf8.ValidString(v) {
 				t.Errorf("invalid %q exported", v)
@@ -408,7 +431,7 @@ func TestValidMetricExporterRace(t *testing.T) {
 		mu.Lock()
 		exported++
 		mu.Unlock()
-	})}
+	}))
 	reader := sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(2_000_000)) // 2 ms
 	mp := hostileMeter(t, "\xff", sdkmetric.WithReader(reader))
 	c, _ := mp.Meter("race").Int64Counter("race")
@@ -416,7 +439,8 @@ func TestValidMetricExporterRace(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for i := range 2000 {
-				c.Add(context.Background(), 1, metric.WithAttributes(attribute.Int("i", i%7), attribute.String("drop\xfe", "x\xff")))
+				c.Add(context.Background(), 1, metric.WithAttributes(attribute.Int("i", i%7), attribute.String("drop\xfe", "x\xff"),
+					attribute.String("password", "FAKEpw\xff")))
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // KeyValue redacts one span, event or resource attribute and reports
@@ -140,7 +141,8 @@ func (p *Policy) KeyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue, bool
 // SpanExporter wraps next so that every span is redacted before it is
 // exported: its name, attributes, status description, link attributes, and
 // its events' names and attributes (exception.message and
-// exception.stacktrace included). Spans with nothing to redact are passed
+// exception.stacktrace included), and its and its links' trace state
+// (list members' values, as attributes of the member's key). Spans with nothing to redact are passed
 // on as they are; others as read-only copies. The spans slice the SDK
 // passes in is never modified.
 //
@@ -186,3 +188,39 @@ func (r spanRewriter) KeyValues(kvs []attribute.KeyValue) ([]attribute.KeyValue,
 }
 
 func (spanRewriter) Scope(s instrumentation.Scope) (instrumentation.Scope, bool) { return s, false }
+
+func (r spanRewriter) TraceState(ts trace.TraceState) (trace.TraceState, bool) {
+	return r.p.traceState(ts)
+}
+
+// traceState redacts the list members of a span's (or link's) trace state
+// as KeyValue redacts an attribute of the member's key and value. The
+// trace state a client sent is exported with the span; it is not changed
+// where it is propagated (W3C requires vendors' members to be passed on).
+// A member whose redacted key or value is not valid in a trace state
+// (W3C: a value is printable ASCII but ',' and '=', without a trailing
+// space; Mask, URLMask and hash tokens are) is dropped.
+func (p *Policy) traceState(ts trace.TraceState) (trace.TraceState, bool) {
+	n := ts.Len()
+	if n == 0 {
+		return ts, false
+	}
+	var arr [8]attribute.KeyValue
+	members := arr[:0]
+	changed := false
+	ts.Walk(func(k, v string) bool {
+		kv, ch := p.KeyValue(attribute.String(k, v))
+		members, changed = append(members, kv), changed || ch
+		return true
+	})
+	if !changed {
+		return ts, false
+	}
+	var out trace.TraceState
+	for i := len(members) - 1; i >= 0; i-- { // Insert puts a member first
+		if r, err := out.Insert(string(members[i].Key), members[i].Value.Emit()); err == nil {
+			out = r
+		}
+	}
+	return out, true
+}

@@ -28,10 +28,8 @@ func New[K comparable, V any](max int, make func(K) V) *Memo[K, V] {
 
 // Get returns the value of k.
 func (c *Memo[K, V]) Get(k K) V {
-	if m := c.m.Load(); m != nil {
-		if v, ok := (*m)[k]; ok {
-			return v
-		}
+	if v, ok := c.Load(k); ok {
+		return v
 	}
 	v := c.make(k)
 	c.mu.Lock()
@@ -53,6 +51,48 @@ func (c *Memo[K, V]) Get(k K) V {
 	m[k] = v
 	c.m.Store(&m)
 	return v
+}
+
+// Load returns the value kept for k, if any; it never calls make.
+func (c *Memo[K, V]) Load(k K) (V, bool) {
+	if m := c.m.Load(); m != nil {
+		v, ok := (*m)[k]
+		return v, ok
+	}
+	var zero V
+	return zero, false
+}
+
+// StoreAll keeps the values of kvs whose keys are not kept yet, as many as
+// fit under max, in one addition: a caller that finds many new keys at
+// once (a metric export) copies the map once, not once per key. A Memo
+// used only through Load and StoreAll may have a nil make.
+func (c *Memo[K, V]) StoreAll(kvs map[K]V) {
+	if len(kvs) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var old map[K]V
+	if p := c.m.Load(); p != nil {
+		old = *p
+	}
+	if len(old) >= c.max {
+		return
+	}
+	m := make(map[K]V, min(len(old)+len(kvs), c.max))
+	for k, v := range old {
+		m[k] = v
+	}
+	for k, v := range kvs {
+		if len(m) >= c.max {
+			break
+		}
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	c.m.Store(&m)
 }
 
 // Len returns the number of keys kept.

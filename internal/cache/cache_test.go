@@ -45,3 +45,25 @@ func TestMemoConcurrent(t *testing.T) {
 		t.Errorf("kept %d", m.Len())
 	}
 }
+
+func TestMemoLoadStoreAll(t *testing.T) {
+	m := New[int, string](3, nil)
+	if _, ok := m.Load(1); ok {
+		t.Fatal("Load on an empty memo found a value")
+	}
+	m.StoreAll(map[int]string{1: "a", 2: "b"})
+	m.StoreAll(map[int]string{2: "x", 3: "c", 4: "d", 5: "e"})
+	if m.Len() != 3 {
+		t.Fatalf("Len = %d, want 3 (the bound)", m.Len())
+	}
+	if v, ok := m.Load(2); !ok || v != "b" {
+		t.Fatalf("Load(2) = %q, %v; the first value stored must stay", v, ok)
+	}
+	if v, ok := m.Load(1); !ok || v != "a" {
+		t.Fatalf("Load(1) = %q, %v", v, ok)
+	}
+	m.StoreAll(map[int]string{6: "f"})
+	if _, ok := m.Load(6); ok || m.Len() != 3 {
+		t.Fatal("StoreAll went past the bound")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Rewriter is what RewriteSpan applies to a span. Each method returns its
@@ -25,6 +26,13 @@ type Rewriter interface {
 	Scope(s instrumentation.Scope) (instrumentation.Scope, bool)
 }
 
+// TraceStateRewriter is a Rewriter that rewrites trace state too: the
+// span's own and its links'. The result must be a valid trace.TraceState
+// (built with its methods); it is exported as it is.
+type TraceStateRewriter interface {
+	TraceState(ts trace.TraceState) (trace.TraceState, bool)
+}
+
 // Span is a finished span with some parts replaced. The embedded
 // ReadOnlySpan provides the rest, and the unexported method only the SDK
 // can implement.
@@ -36,7 +44,11 @@ type Span struct {
 	links  []sdktrace.Link
 	status sdktrace.Status
 	scope  instrumentation.Scope
+	sc     trace.SpanContext
 }
+
+// SpanContext returns the span context with the rewritten trace state.
+func (s *Span) SpanContext() trace.SpanContext { return s.sc }
 
 // Name returns the rewritten name.
 func (s *Span) Name() string { return s.name }
@@ -86,21 +98,35 @@ func RewriteSpan(s sdktrace.ReadOnlySpan, r Rewriter) (sdktrace.ReadOnlySpan, bo
 			events[i].Name, events[i].Attributes = en, ea
 		}
 	}
+	tsr, _ := r.(TraceStateRewriter)
 	links := s.Links()
 	c5 := false
 	for i, l := range links {
-		if la, ch := r.KeyValues(l.Attributes); ch {
+		la, ch := r.KeyValues(l.Attributes)
+		lsc := l.SpanContext
+		if tsr != nil {
+			if ts, cts := tsr.TraceState(lsc.TraceState()); cts {
+				lsc, ch = lsc.WithTraceState(ts), true
+			}
+		}
+		if ch {
 			if !c5 {
 				links, c5 = slices.Clone(links), true
 			}
-			links[i].Attributes = la
+			links[i].Attributes, links[i].SpanContext = la, lsc
 		}
 	}
 	scope, c6 := r.Scope(s.InstrumentationScope())
-	if !c1 && !c2 && !c3 && !c4 && !c5 && !c6 {
+	sc, c7 := s.SpanContext(), false
+	if tsr != nil {
+		if ts, ch := tsr.TraceState(sc.TraceState()); ch {
+			sc, c7 = sc.WithTraceState(ts), true
+		}
+	}
+	if !c1 && !c2 && !c3 && !c4 && !c5 && !c6 && !c7 {
 		return s, false
 	}
-	return &Span{ReadOnlySpan: s, name: name, attrs: attrs, events: events, links: links, status: status, scope: scope}, true
+	return &Span{ReadOnlySpan: s, name: name, attrs: attrs, events: events, links: links, status: status, scope: scope, sc: sc}, true
 }
 
 // RewriteSpans returns spans with each span rewritten by r: spans itself
