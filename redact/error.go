@@ -1,6 +1,9 @@
 package redact
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+)
 
 // Error returns the text of err with every secret redacted, as by String.
 // This matters because error strings carry what the code was doing:
@@ -32,4 +35,36 @@ func safeErrorString(err error) (s string, ok bool) {
 		}
 	}()
 	return err.Error(), true
+}
+
+// redactedError is an error whose text was redacted: it keeps the shape of
+// an error on every sink (a message and a type), and the original's type
+// name, which the OpenTelemetry log SDK reads from ErrorType for
+// exception.type. It does not unwrap: the original's text is what was
+// redacted.
+type redactedError struct {
+	msg, typ string
+}
+
+func (e *redactedError) Error() string     { return e.msg }
+func (e *redactedError) ErrorType() string { return e.typ }
+
+// errorTypeName names the type of err as the sinks do: its ErrorType when
+// it has one, else its Go type ("*url.Error").
+func errorTypeName(err error) string {
+	if et, ok := err.(interface{ ErrorType() string }); ok {
+		if s := safeErrorType(et); s != "" {
+			return s
+		}
+	}
+	return reflect.TypeOf(err).String()
+}
+
+func safeErrorType(et interface{ ErrorType() string }) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = ""
+		}
+	}()
+	return et.ErrorType()
 }

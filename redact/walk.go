@@ -311,9 +311,18 @@ func (w *walker) mapValue(v reflect.Value, t reflect.Type, depth int, build bool
 		mv := v.MapIndex(k)
 		var r any
 		var ch bool
-		if stringKeys && w.p.IsSensitiveKey(k.String()) {
+		var kc keyClass
+		if stringKeys {
+			kc = w.p.keyInfo(k.String())
+		}
+		switch {
+		case kc&keySecret != 0:
+			// The key itself is a secret: neither it nor its value is kept.
+			w.p.count(ruleKey)
+			r, ch = Mask, true
+		case kc&keySensitive != 0:
 			r, ch = w.maskField(mv)
-		} else {
+		default:
 			r, ch = w.value(mv, depth+1, build)
 		}
 		if !ch {
@@ -328,7 +337,11 @@ func (w *walker) mapValue(v reflect.Value, t reflect.Type, depth int, build bool
 		if out == nil {
 			out = mapCopy(v, keys[:i])
 		}
-		out[keyString(k)] = r
+		if kc&keySecret != 0 {
+			out[KeyMask] = r
+		} else {
+			out[keyString(k)] = r
+		}
 	}
 	if out == nil {
 		return nil, false
