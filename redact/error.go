@@ -2,7 +2,8 @@ package redact
 
 import (
 	"fmt"
-	"reflect"
+
+	"github.com/otelkit/otelkit/internal/errname"
 )
 
 // Error returns the text of err with every secret redacted, as by String.
@@ -49,22 +50,6 @@ type redactedError struct {
 func (e *redactedError) Error() string     { return e.msg }
 func (e *redactedError) ErrorType() string { return e.typ }
 
-// errorTypeName names the type of err as the sinks do: its ErrorType when
-// it has one, else its Go type ("*url.Error").
-func errorTypeName(err error) string {
-	if et, ok := err.(interface{ ErrorType() string }); ok {
-		if s := safeErrorType(et); s != "" {
-			return s
-		}
-	}
-	return reflect.TypeOf(err).String()
-}
-
-func safeErrorType(et interface{ ErrorType() string }) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = ""
-		}
-	}()
-	return et.ErrorType()
-}
+// errorTypeName names the type of err as every sink reports it (see
+// internal/errname).
+func errorTypeName(err error) string { return errname.Of(err) }
