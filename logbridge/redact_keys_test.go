@@ -51,7 +51,9 @@ var keyDoors = []keyDoor{
 	{"nested", func(ctx context.Context, l *slog.Logger, m string) {
 		l.InfoContext(ctx, m, slog.Group("outer", slog.Group("mid", slog.Group(keyCanary("nested"), "a", 1))))
 	}, true},
-	{"withattrs", func(ctx context.Context, l *slog.Logger, m string) { l.With(keyCanary("withattrs"), "v").InfoContext(ctx, m) }, true},
+	{"withattrs", func(ctx context.Context, l *slog.Logger, m string) {
+		l.With(keyCanary("withattrs"), "v").InfoContext(ctx, m)
+	}, true},
 	{"withgroup", func(ctx context.Context, l *slog.Logger, m string) {
 		l.WithGroup(keyCanary("withgroup")).InfoContext(ctx, m, "a", 1)
 	}, true},
