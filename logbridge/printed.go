@@ -3,48 +3,26 @@ package logbridge
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"log/slog"
-	"reflect"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/otelkit/otelkit/internal/printform"
 )
 
-// printForm says how every sink prints a value of slog.Any: the console and
-// file sinks as JSON or text, the OTLP sink as an attribute value made from
-// the same form, so no sink shows what another hides (a field tagged
-// json:"-", say, which fmt's %+v would print).
-type printForm uint8
+// The printed form of a slog.Any value is printform's on every sink, so no
+// sink shows what another hides (a field tagged json:"-", say, which fmt's
+// %+v would print).
+type printForm = printform.Form
 
 const (
-	printNative printForm = iota // as the sink's own rules say (nil, scalars, time)
-	printError                   // message and type
-	printJSON                    // encoding/json's output (tags and Marshalers honoured)
-	printString                  // fmt.Stringer's String()
+	printNative = printform.Native
+	printError  = printform.Error
+	printJSON   = printform.JSON
+	printString = printform.String
 )
 
-// printFormOf classifies x. JSON before String: a type that is both is
-// printed by its MarshalJSON, which is also what redaction walks.
-func printFormOf(x any) printForm {
-	switch x.(type) {
-	case nil:
-		return printNative
-	case error:
-		return printError
-	case json.Marshaler, []any, map[string]any:
-		return printJSON
-	case fmt.Stringer:
-		return printString
-	case []byte, time.Time, time.Duration, attribute.Value:
-		return printNative
-	}
-	switch reflect.ValueOf(x).Kind() {
-	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
-		return printJSON
-	}
-	return printNative
-}
+func printFormOf(x any) printForm { return printform.Of(x) }
 
 // otlpRecord returns r with each slog.Any value the console prints as JSON
 // or by String replaced by that form as an OpenTelemetry value (see
