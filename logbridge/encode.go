@@ -170,13 +170,9 @@ func appendJSONAny(b []byte, x any) []byte {
 	if x == nil {
 		return append(b, "null"...)
 	}
-	if printFormOf(x) == printNative {
-		// []byte and other slices, arrays of scalars: JSON as before.
-		switch reflect.ValueOf(x).Kind() {
-		case reflect.Slice, reflect.Array, reflect.Struct:
-			if j, err := safeMarshal(x); err == nil {
-				return escape.AppendJSON(b, j)
-			}
+	if marshalledNative(x) {
+		if j, err := safeMarshal(x); err == nil {
+			return escape.AppendJSON(b, j)
 		}
 	}
 	return appendJSONString(b, safeSprint(x))
@@ -279,7 +275,7 @@ func appendTextValue(b []byte, key string, v slog.Value) []byte {
 		if x == nil {
 			return append(b, "<nil>"...)
 		}
-		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array || rv.Kind() == reflect.Struct {
+		if marshalledNative(x) {
 			if j, err := safeMarshal(x); err == nil {
 				return appendTextString(b, string(j))
 			}
@@ -287,6 +283,17 @@ func appendTextValue(b []byte, key string, v slog.Value) []byte {
 		return appendTextString(b, safeSprint(x))
 	}
 	return appendTextString(b, v.String())
+}
+
+// marshalledNative reports whether x, of the native print form, is
+// written as its JSON ([]byte as base64, an attribute.Value): the
+// composite kinds. Scalars are written by fmt.
+func marshalledNative(x any) bool {
+	switch reflect.ValueOf(x).Kind() {
+	case reflect.Slice, reflect.Array, reflect.Struct:
+		return true
+	}
+	return false
 }
 
 // safeError returns err.Error(), surviving a panicking Error method.
