@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 
+	"github.com/otelkit/otelkit/internal/printform"
 	"github.com/otelkit/otelkit/logbridge"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -29,7 +30,7 @@ func (m *middleware) recovered(w http.ResponseWriter, r *http.Request, st *reque
 	// The deferred call runs on the panicking goroutine's stack, so the
 	// stack still shows where the panic happened.
 	stack := string(debug.Stack())
-	value := m.cfg.redact.String(panicText(p))
+	value := m.cfg.redact.Print(p) // as the sinks print it, redacted
 	typ := fmt.Sprintf("%T", p)
 	ctx := r.Context()
 
@@ -70,20 +71,7 @@ func (m *middleware) recovered(w http.ResponseWriter, r *http.Request, st *reque
 	return false
 }
 
-// panicText formats a panic value. A value whose Error or String method
-// panics in turn gives a fixed text.
-func panicText(p any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("(%T: formatting the value panicked)", p)
-		}
-	}()
-	switch v := p.(type) {
-	case error:
-		return v.Error()
-	case string:
-		return v
-	default:
-		return fmt.Sprint(v)
-	}
-}
+// panicText formats a panic value as the sinks print values (JSON for
+// structs and maps, so a field tagged json:"-" is not shown). A value whose
+// Error or String method panics in turn gives a fixed text.
+func panicText(p any) string { return printform.Sprint(p) }

@@ -38,9 +38,9 @@ func TestPanicRecovered(t *testing.T) {
 		{name: "string", value: "boom", want: "boom"},
 		{name: "error", value: errors.New("db down"), want: "db down"},
 		{name: "secret in value", value: "token=" + secret, want: "token="},
-		{name: "struct", value: struct{ N int }{7}, want: "{7}"},
+		{name: "struct", value: struct{ N int }{7}, want: `{"N":7}`},
 		{name: "panicking Stringer", value: badStringer{}, want: "PANIC=String method"},
-		{name: "panicking Error", value: badError{}, want: "formatting the value panicked"},
+		{name: "panicking Error", value: badError{}, want: "Error() panicked"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,5 +180,55 @@ func TestErrAbortHandlerPassedOn(t *testing.T) {
 	}
 	if rec := h.one(EventRequestCompleted); rec["aborted"] != true {
 		t.Errorf("request_completed %v", rec)
+	}
+}
+
+type panicConfig struct {
+	Name     string `json:"name"`
+	Internal string `json:"-"`
+	Token    string
+}
+
+type dsnPanicError struct{ dsn string }
+
+func (e *dsnPanicError) Error() string { return "open " + e.dsn }
+
+// TestPanicValueRedacted: a panic value is printed as the sinks print
+// values and redacted by the same walk, in the panic field and in the
+// span's exception.message: a struct's json:"-" field and sensitive field,
+// an error type's text, a secret used as a map key.
+func TestPanicValueRedacted(t *testing.T) {
+	const hidden, token, pw, key = "hidden-canary-7", "tok-canary-8", "pw-canary-9", "ghp_" + "FAKEpanicKEYfakeFAKEfakeFAKEfake0000"
+	for _, v := range []any{
+		panicConfig{Name: "svc", Internal: hidden, Token: token},
+		&panicConfig{Name: "svc", Internal: hidden, Token: token},
+		&dsnPanicError{"postgres://app:" + pw + "@db:5432/orders"},
+		map[string]any{key: 1, "name": "svc"},
+	} {
+		h := newHarness(t)
+		srv, client := newServer(t, h.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(v) })))
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		rec := h.one(EventPanicRecovered)
+		value, _ := rec[FieldPanic].(string)
+		var msg string
+		for _, ev := range h.ended()[0].Events() {
+			for _, kv := range ev.Attributes {
+				if kv.Key == "exception.message" {
+					msg = kv.Value.AsString()
+				}
+			}
+		}
+		for _, c := range []string{hidden, token, pw, key} {
+			if strings.Contains(h.console.String(), c) || strings.Contains(msg, c) {
+				t.Errorf("%T: %q leaked: panic %q, exception.message %q", v, c, value, msg)
+			}
+		}
+		if value == "" || value != msg {
+			t.Errorf("%T: panic %q and exception.message %q differ", v, value, msg)
+		}
 	}
 }

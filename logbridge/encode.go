@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otelkit/otelkit/internal/errname"
 	"github.com/otelkit/otelkit/internal/escape"
 )
 
@@ -151,25 +152,25 @@ func appendJSONValue(b []byte, v slog.Value, depth int) []byte {
 }
 
 func appendJSONAny(b []byte, x any) []byte {
-	switch x := x.(type) {
-	case nil:
-		return append(b, "null"...)
-	case error:
+	switch printFormOf(x) {
+	case printError:
+		err := x.(error)
 		b = append(b, `{"message":`...)
-		b = appendJSONString(b, safeError(x))
+		b = appendJSONString(b, safeError(err))
 		b = append(b, `,"type":`...)
-		b = appendJSONString(b, typeName(x))
+		b = appendJSONString(b, typeName(err))
 		return append(b, '}')
-	case json.Marshaler, []any, map[string]any:
+	case printJSON:
 		if j, err := safeMarshal(x); err == nil {
 			return escape.AppendJSON(b, j)
 		}
-	case fmt.Stringer:
+	case printString:
 		return appendJSONString(b, safeSprint(x))
 	}
-	rv := reflect.ValueOf(x)
-	switch rv.Kind() {
-	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
+	if x == nil {
+		return append(b, "null"...)
+	}
+	if marshalledNative(x) {
 		if j, err := safeMarshal(x); err == nil {
 			return escape.AppendJSON(b, j)
 		}
@@ -255,29 +256,44 @@ func appendTextValue(b []byte, key string, v slog.Value) []byte {
 	case slog.KindTime:
 		return v.Time().UTC().AppendFormat(b, time.RFC3339Nano)
 	case slog.KindAny:
-		switch x := v.Any().(type) {
-		case error:
-			b = appendTextString(b, safeError(x))
+		x := v.Any()
+		switch printFormOf(x) {
+		case printError:
+			err := x.(error)
+			b = appendTextString(b, safeError(err))
 			b = append(b, ' ')
 			b = appendTextString(b, key+".type")
 			b = append(b, '=')
-			return appendTextString(b, typeName(x))
-		case nil:
-			return append(b, "<nil>"...)
-		case fmt.Stringer:
-			return appendTextString(b, safeSprint(x))
-		default:
-			rv := reflect.ValueOf(x)
-			switch rv.Kind() {
-			case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer:
-				if j, err := safeMarshal(x); err == nil {
-					return appendTextString(b, string(j))
-				}
+			return appendTextString(b, typeName(err))
+		case printJSON:
+			if j, err := safeMarshal(x); err == nil {
+				return appendTextString(b, string(j))
 			}
+		case printString:
 			return appendTextString(b, safeSprint(x))
 		}
+		if x == nil {
+			return append(b, "<nil>"...)
+		}
+		if marshalledNative(x) {
+			if j, err := safeMarshal(x); err == nil {
+				return appendTextString(b, string(j))
+			}
+		}
+		return appendTextString(b, safeSprint(x))
 	}
 	return appendTextString(b, v.String())
+}
+
+// marshalledNative reports whether x, of the native print form, is
+// written as its JSON ([]byte as base64, an attribute.Value): the
+// composite kinds. Scalars are written by fmt.
+func marshalledNative(x any) bool {
+	switch reflect.ValueOf(x).Kind() {
+	case reflect.Slice, reflect.Array, reflect.Struct:
+		return true
+	}
+	return false
 }
 
 // safeError returns err.Error(), surviving a panicking Error method.
@@ -311,6 +327,7 @@ func safeMarshal(x any) (j []byte, err error) {
 	return json.Marshal(x)
 }
 
-func typeName(x any) string {
-	return reflect.TypeOf(x).String()
-}
+// typeName names the type of err as every sink reports it, the console's
+// error.type as OTLP's exception.type (see internal/errname); a redacted
+// error keeps its original's type that way.
+func typeName(err error) string { return errname.Of(err) }

@@ -81,6 +81,6 @@ func ExampleException() {
 	fmt.Println(rec.Level, rec.Logger, rec.Msg, "|", rec.Error.Message, "|", rec.Error.Type)
 	fmt.Println(strings.Contains(rec.Stack, "ExampleException"))
 	// Output:
-	// ERROR billing charge failed | gateway: timeout | *fmt.wrapError
+	// ERROR billing charge failed | gateway: timeout | *errors.errorString
 	// true
 }

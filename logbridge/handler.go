@@ -313,6 +313,9 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
+	if p := h.core.redact; p != nil {
+		name, _ = p.Key(name) // a group name that is itself a secret
+	}
 	return h.apply(op{group: name})
 }
 

@@ -20,7 +20,9 @@ import (
 // records made only of plain values (strings, numbers, booleans, durations,
 // times) take the direct path: the sink converts them itself, with the
 // context fields, in one pass and without the bridge's intermediate buffer.
-// Every other record goes through otelslog as before.
+// Every other record goes through otelslog as before. Values of slog.Any
+// reach either path in the form the console prints them (see otlpAny),
+// not in otelslog's (fmt's %+v for structs).
 type otlpSink struct {
 	dedup  slog.Handler   // on the provider that removes duplicate keys
 	unique slog.Handler   // nil without SinkUniqueKeys
@@ -56,6 +58,7 @@ func newOTLPSink(scope string, lp, unique log.LoggerProvider, p *redact.Policy) 
 func (s *otlpSink) Enabled(ctx context.Context, l slog.Level) bool { return s.dedup.Enabled(ctx, l) }
 
 func (s *otlpSink) Handle(ctx context.Context, r slog.Record) error {
+	r = otlpRecord(r) // values as the console prints them
 	if s.unique != nil && !s.complex {
 		if s.baseOK && s.emitDirect(ctx, r) {
 			return nil
@@ -289,6 +292,7 @@ func containsString(list []string, s string) bool {
 }
 
 func (s *otlpSink) WithAttrs(attrs []slog.Attr) slog.Handler {
+	attrs = otlpAttrs(attrs)
 	s2 := *s
 	s2.dedup = s.dedup.WithAttrs(attrs)
 	if s.unique != nil {

@@ -105,5 +105,10 @@ func appendKeyValues(kvs []attribute.KeyValue, prefix string, a slog.Attr) []att
 	if a.Key == "" {
 		return kvs
 	}
+	if v.Kind() == slog.KindAny {
+		if f := printFormOf(v.Any()); f == printJSON || f == printString {
+			return append(kvs, attribute.KeyValue{Key: attribute.Key(key), Value: otlpAny(v.Any())})
+		}
+	}
 	return append(kvs, attribute.String(key, v.String()))
 }

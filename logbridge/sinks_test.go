@@ -346,7 +346,7 @@ func TestExceptionAndStackOption(t *testing.T) {
 	}
 	rec := lines[0]
 	errObj, _ := rec["error"].(map[string]any)
-	if rec["level"] != "ERROR" || errObj["message"] != "wrap: i/o timeout" || errObj["type"] != "*fmt.wrapError" {
+	if rec["level"] != "ERROR" || errObj["message"] != "wrap: i/o timeout" || errObj["type"] != "*poll.DeadlineExceededError" {
 		t.Errorf("record = %v", rec)
 	}
 	if st, _ := rec["stack"].(string); !strings.Contains(st, "TestExceptionAndStackOption") {

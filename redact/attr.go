@@ -11,12 +11,18 @@ import (
 //
 // A LogValuer is resolved first, so the returned Attr may hold the resolved
 // value even when changed is false; use the returned Attr either way. Then:
+//   - if the key itself holds a secret (see Key), the attribute becomes
+//     KeyMask with the value Mask; so does a map key inside slog.Any,
+//     at any depth;
 //   - if the key is sensitive (see IsSensitiveKey), the value is replaced,
 //     except booleans, floats, durations and times, which cannot carry a
 //     secret ("token_expires_at" keeps its time);
 //   - strings go through String; integers that are card numbers are masked;
 //   - groups are walked; a group with a redacted member is a new group,
 //     the original's slice is never modified;
+//   - an error whose text is redacted stays an error, of the same shape for
+//     the sinks: its Error method returns the redacted text, and its
+//     ErrorType method the original's type name;
 //   - inside slog.Any, errors are redacted as by Error, URLs as by URL,
 //     http.Header as by Header, and maps, slices, arrays, structs and
 //     pointers are walked up to the limits set by WithMaxDepth and
@@ -44,7 +50,12 @@ func (p *Policy) attr(a slog.Attr) (slog.Attr, bool) {
 	if a.Value.Kind() == slog.KindLogValuer {
 		a.Value = a.Value.Resolve()
 	}
-	if a.Key != "" && p.IsSensitiveKey(a.Key) {
+	c := p.keyInfo(a.Key)
+	if c&keySecret != 0 {
+		p.count(ruleKey)
+		return slog.String(KeyMask, Mask), true
+	}
+	if c&keySensitive != 0 {
 		if v, ok := p.maskValue(a.Value); ok {
 			p.count(ruleKey)
 			return slog.Attr{Key: a.Key, Value: v}, true
@@ -141,7 +152,7 @@ func (p *Policy) anyValue(x any) (slog.Value, bool) {
 		return slog.AnyValue(nil), false
 	case error:
 		if s, ok := p.errorText(t); ok {
-			return slog.StringValue(s), true
+			return slog.AnyValue(&redactedError{msg: s, typ: errorTypeName(t)}), true
 		}
 		return slog.AnyValue(x), false
 	case *url.URL:

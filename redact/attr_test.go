@@ -52,7 +52,6 @@ func TestAttr(t *testing.T) {
 		{"logvaluer", slog.Any("client", tokenValuer("t1")),
 			slog.Group("client", slog.String("kind", "api"), slog.String("token", "[REDACTED]")), true},
 		{"secret", slog.Any("dsn", Secret("postgres://u:p@h/db")), slog.String("dsn", "[REDACTED]"), false},
-		{"error", slog.Any("err", errors.New("dial https://u:p@h/x?sig=1 failed")), slog.String("err", "dial https://REDACTED:REDACTED@h/x?sig=REDACTED failed"), true},
 		{"url", slog.Any("u", mustURL("https://h/?token=x")), slog.String("u", "https://h/?token=REDACTED"), true},
 		{"bytes", slog.Any("b", []byte("password=x")), slog.String("b", "password=[REDACTED]"), true},
 	}

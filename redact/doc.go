@@ -23,6 +23,11 @@
 // password, passwd, secret or token matches ("auth_token", "DB_PASSWORD"),
 // while "tokens_used" and "secretary" do not.
 //
+// A key that is itself a secret (the value rules below find one in it: a
+// token, a JWT, "password=hunter2") becomes [KeyMask] and its value [Mask],
+// wherever keys are: attribute keys, group names, map keys inside
+// slog.Any, span, event and link attribute keys ([Policy.Key]).
+//
 // # Values
 //
 // Secrets under innocent keys and inside free text (messages, error

@@ -1,6 +1,10 @@
 package redact
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/otelkit/otelkit/internal/errname"
+)
 
 // Error returns the text of err with every secret redacted, as by String.
 // This matters because error strings carry what the code was doing:
@@ -33,3 +37,19 @@ func safeErrorString(err error) (s string, ok bool) {
 	}()
 	return err.Error(), true
 }
+
+// redactedError is an error whose text was redacted: it keeps the shape of
+// an error on every sink (a message and a type), and the original's type
+// name, which the OpenTelemetry log SDK reads from ErrorType for
+// exception.type. It does not unwrap: the original's text is what was
+// redacted.
+type redactedError struct {
+	msg, typ string
+}
+
+func (e *redactedError) Error() string     { return e.msg }
+func (e *redactedError) ErrorType() string { return e.typ }
+
+// errorTypeName names the type of err as every sink reports it (see
+// internal/errname).
+func errorTypeName(err error) string { return errname.Of(err) }

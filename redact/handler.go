@@ -6,8 +6,8 @@ import (
 )
 
 // Handler wraps next so that every record, and every attribute added with
-// WithAttrs, is redacted before next sees it. Enabled and WithGroup pass
-// through. It is the simplest way to apply the policy to any slog.Handler;
+// WithAttrs, is redacted before next sees it; a WithGroup name that is
+// itself a secret becomes KeyMask (see Key). Enabled passes through. It is the simplest way to apply the policy to any slog.Handler;
 // otelkit's logbridge applies it itself.
 func (p *Policy) Handler(next slog.Handler) slog.Handler {
 	return &handler{p: p.or(), next: next}
@@ -35,5 +35,6 @@ func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (h *handler) WithGroup(name string) slog.Handler {
+	name, _ = h.p.Key(name)
 	return &handler{p: h.p, next: h.next.WithGroup(name)}
 }

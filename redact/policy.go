@@ -31,6 +31,7 @@ type Policy struct {
 	keys       map[string]struct{} // normalized sensitive keys
 	keysByLen  [64][]string        // the same, by length: faster than the map for a few keys
 	keyCache   keyCache            // IsSensitiveKey's memo; an internal detail, not state
+	keyClasses keyClassCache       // keyInfo's memo, likewise
 	keyLens    uint64              // bit n set: some normalized key has length n (63: >= 63)
 	keyFirst   [256]bool           // first byte of some normalized key
 	allowMode  bool

@@ -14,7 +14,8 @@ import (
 )
 
 // KeyValue redacts one span, event or resource attribute and reports
-// whether it changed. The rules are those of Attr: a sensitive key masks
+// whether it changed. The rules are those of Attr: a key that is itself a
+// secret becomes KeyMask, with the value Mask (see Key); a sensitive key masks
 // the value (booleans and floats excepted); strings go through String,
 // except url.full, url.original and http.url (URLString) and url.query
 // (its sensitive parameter values); string slices, slices and maps are
@@ -22,7 +23,12 @@ import (
 func (p *Policy) KeyValue(kv attribute.KeyValue) (attribute.KeyValue, bool) {
 	p = p.or()
 	k := string(kv.Key)
-	if p.IsSensitiveKey(k) {
+	c := p.keyInfo(k)
+	if c&keySecret != 0 {
+		p.count(ruleKey)
+		return attribute.String(KeyMask, Mask), true
+	}
+	if c&keySensitive != 0 {
 		switch kv.Value.Type() {
 		case attribute.BOOL, attribute.FLOAT64, attribute.FLOAT64SLICE, attribute.BOOLSLICE, attribute.EMPTY:
 			return kv, false

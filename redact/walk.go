@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/otelkit/otelkit/internal/printform"
 )
 
 var (
@@ -311,9 +313,18 @@ func (w *walker) mapValue(v reflect.Value, t reflect.Type, depth int, build bool
 		mv := v.MapIndex(k)
 		var r any
 		var ch bool
-		if stringKeys && w.p.IsSensitiveKey(k.String()) {
+		var kc keyClass
+		if stringKeys {
+			kc = w.p.keyInfo(k.String())
+		}
+		switch {
+		case kc&keySecret != 0:
+			// The key itself is a secret: neither it nor its value is kept.
+			w.p.count(ruleKey)
+			r, ch = Mask, true
+		case kc&keySensitive != 0:
 			r, ch = w.maskField(mv)
-		} else {
+		default:
 			r, ch = w.value(mv, depth+1, build)
 		}
 		if !ch {
@@ -328,7 +339,11 @@ func (w *walker) mapValue(v reflect.Value, t reflect.Type, depth int, build bool
 		if out == nil {
 			out = mapCopy(v, keys[:i])
 		}
-		out[keyString(k)] = r
+		if kc&keySecret != 0 {
+			out[KeyMask] = r
+		} else {
+			out[keyString(k)] = r
+		}
 	}
 	if out == nil {
 		return nil, false
@@ -451,4 +466,44 @@ func plain(v slog.Value) any {
 	default:
 		return v.Any()
 	}
+}
+
+// Print returns x printed as otelkit's sinks print a value of slog.Any,
+// redacted: x is first redacted as by Attr (keys, values, the walk of
+// structs and maps), then printed (an error by its Error text; a
+// json.Marshaler, struct, map, slice, array or pointer as its JSON, tags
+// honoured, so a field tagged json:"-" is not shown; a fmt.Stringer by
+// String; anything else by fmt.Sprint), and the text goes through String.
+// It is the form for values that must become text, such as the value of a
+// recovered panic. It never panics; if redaction fails, it returns Mask.
+func (p *Policy) Print(x any) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = Mask
+		}
+	}()
+	p = p.or()
+	defer func() {
+		if recover() != nil {
+			// A method of x panicked during the walk: print it as the
+			// sinks would (printform names the panic) and scan the text.
+			s, _ = p.text(printform.Sprint(x))
+		}
+	}()
+	if str, ok := x.(string); ok {
+		out, _ := p.text(str)
+		return out
+	}
+	a, _ := p.attr(slog.Any("", x))
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindAny:
+		x = v.Any()
+	case slog.KindGroup:
+		x = plain(v)
+	default:
+		x = v.String()
+	}
+	out, _ := p.text(printform.Sprint(x))
+	return out
 }
