@@ -79,7 +79,7 @@ func (p *Policy) textPass(s string) (string, bool) {
 
 // trigger marks the bytes at which a secret can be recognised.
 var trigger = func() (t [256]bool) {
-	for _, c := range []byte("JBbA_-=:@") {
+	for _, c := range []byte("JBbAS_-.=:@%~") {
 		t[c] = true
 	}
 	for c := '0'; c <= '9'; c++ {
@@ -94,7 +94,11 @@ var trigger = func() (t [256]bool) {
 func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 	// The URL being scanned: its parameters are the URL rule's, and an
 	// '@' in its authority ends userinfo, not an email local part.
-	urlFrom, urlTo, authTo := -1, -1, -1
+	urlFrom, urlTo, authTo, queryAt := -1, -1, -1, -1
+	// Inside a URL, key=value and key: value apply to its path only
+	// (";SharedAccessKey=…" in a connection string, "/token:…"): the
+	// authority is userinfo's, the query and fragment are the URL rule's.
+	inURL := func(i int) bool { return urlFrom <= i && i < urlTo && (i < authTo || i >= queryAt) }
 	for i := 0; i < len(s); {
 		c := s[i]
 		if !trigger[c] {
@@ -115,13 +119,13 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 			if sp, ok := matchAuthScheme(s, i); ok {
 				dst, next = append(dst, sp), sp.end
 			}
-		case c == 'A':
-			if sp, ok := matchAWS(s, i); ok {
+		case c == 'A' || c == 'S':
+			if sp, ok := matchUpper(s, i); ok {
 				dst, next = append(dst, sp), sp.end
 			}
-		case c == '_':
-			if sp, ok := matchUnderscoreToken(s, i); ok {
-				dst, next = append(dst, sp), sp.end
+		case c == '_' || c == '.':
+			if sp, ok := matchToken(s, i); ok {
+				dst, next = append(dst, sp), max(next, sp.end)
 			}
 		case c == '-':
 			if sp, ok := matchDash(s, i); ok {
@@ -139,7 +143,7 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 			}
 			dst, next = matchCards(s, i, dst)
 		case c == '=':
-			if i >= kvUntil || (urlFrom <= i && i < urlTo) {
+			if i >= kvUntil || inURL(i) {
 				break
 			}
 			if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
@@ -163,11 +167,21 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 				for authTo < end && s[authTo] != '/' && s[authTo] != '?' && s[authTo] != '#' {
 					authTo++
 				}
+				queryAt = authTo + strings.IndexAny(s[authTo:end], "?#")
+				if queryAt < authTo {
+					queryAt = end
+				}
 				next = i + 3 // the value rules still apply inside
 				break
 			}
-			if i >= kvUntil || (urlFrom <= i && i < urlTo) {
-				// no key: value pairs inside a URL's query
+			if i+2 < len(s) && s[i+1] == 'A' && s[i+2] == 'A' {
+				if sp, ok := matchTelegram(s, i); ok {
+					dst, next = append(dst, sp), sp.end
+					break
+				}
+			}
+			if i >= kvUntil || inURL(i) {
+				// no key: value pairs in a URL's authority or query
 			} else if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
 				dst, next = append(dst, sp), n
 				break
@@ -183,10 +197,23 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 				}
 			}
 		case c == '@':
-			if p.emails && !(urlFrom <= i && i < authTo) {
+			if urlFrom <= i && i < authTo {
+				break // the URL's userinfo
+			}
+			if sp, ok := matchDSN(s, i); ok {
+				dst = append(dst, sp)
+			} else if p.emails {
 				if sp, ok := matchEmail(s, i); ok {
 					dst, next = append(dst, sp), sp.end
 				}
+			}
+		case c == '%':
+			if sp, ok := p.matchPercentKV(s, i); ok {
+				dst, next = append(dst, sp), sp.end
+			}
+		case c == '~':
+			if sp, ok := matchAzureSecret(s, i); ok {
+				dst, next = append(dst, sp), sp.end
 			}
 		}
 		i = next
