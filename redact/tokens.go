@@ -71,7 +71,9 @@ func isAlnumUnderscore(c byte) bool { return isAlnum(c) || c == '_' }
 
 func isAlnumDash(c byte) bool { return isAlnum(c) || c == '-' }
 
-func isB64Std(c byte) bool { return isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-' }
+func isB64Std(c byte) bool {
+	return isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-'
+}
 
 // tokenRules lists the prefixed tokens. Order matters only among rules of
 // the same prefix and separator: the first whose body fits wins.
@@ -292,9 +294,9 @@ var webhooks = [...]struct {
 	word, rest string
 	public     int
 }{
-	{"hooks", ".slack.com/services/", 2},   // /services/T…/B…/<secret>
-	{"hooks", ".slack.com/workflows/", 2},  // /workflows/T…/A…/<secret>
-	{"discord", ".com/api/webhooks/", 1},   // /api/webhooks/<id>/<secret>
+	{"hooks", ".slack.com/services/", 2},    // /services/T…/B…/<secret>
+	{"hooks", ".slack.com/workflows/", 2},   // /workflows/T…/A…/<secret>
+	{"discord", ".com/api/webhooks/", 1},    // /api/webhooks/<id>/<secret>
 	{"discordapp", ".com/api/webhooks/", 1}, // the former host
 }
 
