@@ -24,6 +24,13 @@ func runEnd(s string, i int, ok func(byte) bool) int {
 	return i
 }
 
+// runEndMax is runEnd looking at n bytes at most: a rule that fails on a
+// run longer than it wants must not read the whole run, or hostile text
+// of repeated prefixes would cost quadratic time.
+func runEndMax(s string, i, n int, ok func(byte) bool) int {
+	return runEnd(s[:min(len(s), i+n)], i, ok)
+}
+
 // matchJWT matches header.payload.signature in base64url, the header
 // starting with "eyJ" (`{"`), at start.
 func matchJWT(s string, start int) (span, bool) {
@@ -520,13 +527,15 @@ func matchTelegram(s string, i int) (span, bool) {
 	if i-d < 8 || i-d > 10 || (d > 0 && isAlnum(s[d-1])) {
 		return span{}, false
 	}
-	if e := runEnd(s, i+1, isB64URL); e-i-1 == 35 {
+	if e := runEndMax(s, i+1, 36, isB64URL); e-i-1 == 35 && (e == len(s) || !isB64URL(s[e])) {
 		return span{start: d, end: e, rule: ruleTelegram}, true
 	}
 	return span{}, false
 }
 
 func isAzureChar(c byte) bool { return isAlnum(c) || c == '_' || c == '~' || c == '.' }
+
+func isAzureBody(c byte) bool { return isAzureChar(c) || c == '-' }
 
 // matchAzureSecret matches a Microsoft Entra ID (Azure AD) client secret
 // ("abc1Q~" and 31 to 34 more) at the '~' after its "Q".
@@ -543,7 +552,7 @@ func matchAzureSecret(s string, i int) (span, bool) {
 	if st > 0 && isAzureChar(s[st-1]) {
 		return span{}, false
 	}
-	e := runEnd(s, i+1, func(c byte) bool { return isAzureChar(c) || c == '-' })
+	e := runEndMax(s, i+1, 35, isAzureBody)
 	if n := e - i - 1; n < 31 || n > 34 {
 		return span{}, false
 	}

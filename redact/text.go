@@ -6,12 +6,15 @@ import (
 )
 
 // String returns s with every secret it contains replaced: JWTs, Bearer and
-// Basic credentials, AWS access key IDs, GitHub, GitLab, Slack and Stripe
-// tokens, PEM private keys, Luhn-valid card numbers, the values of
-// key=value and key: value pairs whose key is sensitive (quoted or not, so
-// JSON and Go's %+v output are covered), the userinfo and sensitive query
-// values of URLs, and, when enabled, email and IP addresses and custom
-// patterns.
+// Basic credentials, AWS access key IDs, prefixed provider tokens (GitHub,
+// GitLab, Slack, Stripe, Google, Twilio, SendGrid, npm, PyPI, OpenAI and
+// more), the secret part of webhook URLs, PEM private keys, Luhn-valid
+// card numbers, the values of key=value and key: value pairs whose key is
+// sensitive (quoted or not, so JSON and Go's %+v output are covered, and
+// percent-encoded), the userinfo and sensitive query values of URLs, the
+// userinfo of scheme-less DSNs ("user:pw@tcp(db:3306)/app" becomes
+// "REDACTED:REDACTED@tcp(db:3306)/app"), and, when enabled, email and IP
+// addresses and custom patterns.
 //
 // Clean text is returned as is, without allocating; the scan looks only at
 // bytes that can start a secret. String is idempotent: redacting its output

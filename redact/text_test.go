@@ -171,7 +171,8 @@ func TestStringNoPanicOnOddInput(t *testing.T) {
 
 func TestStringLinearTime(t *testing.T) {
 	p := New(WithEmailRule(true), WithIPRule(true))
-	for _, unit := range []string{"eyJ", "://", "4 ", "a:", "a=", "@a", "ghp_", "xoxb-", "Bearer ", "1.", "\"k\":", "-----BEGIN ", "token=\"", "hmac:"} {
+	for _, unit := range []string{"eyJ", "://", "4 ", "a:", "a=", "@a", "ghp_", "xoxb-", "Bearer ", "1.", "\"k\":", "-----BEGIN ", "token=\"", "hmac:",
+		"-AIza", "-sk-", "abc1Q~", "12345678:AA", "a:b@/c", "password%3D", "x%3D", "SK0", ".hvs.", "hooks.slack.com/services/", "-ATATT3"} {
 		s := strings.Repeat(unit, 200_000/len(unit))
 		start := time.Now()
 		once := p.String(s)

@@ -244,12 +244,19 @@ func matchToken(s string, i int) (span, bool) {
 			continue
 		}
 		b += len(r.lit)
-		end := runEnd(s, b, r.body)
+		limit := maxTokenCheck
+		if r.max > 0 {
+			limit = r.max + 1
+		}
+		end := runEndMax(s, b, limit, r.body)
 		if end-b < r.min || (r.max > 0 && end-b > r.max) {
 			continue
 		}
 		if r.needDigit && !hasDigit(s[b:end]) {
 			continue
+		}
+		if end-b == limit {
+			end = runEnd(s, end, r.body) // a match: take all of it
 		}
 		start := j
 		if r.prefix == "atlasv1" && j >= 2 && s[j-1] == '.' {
@@ -259,6 +266,10 @@ func matchToken(s string, i int) (span, bool) {
 	}
 	return span{}, false
 }
+
+// maxTokenCheck bounds how much of a token's body a rule reads before it
+// decides (see runEndMax).
+const maxTokenCheck = 512
 
 func hasDigit(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -336,7 +347,7 @@ func matchUpper(s string, i int) (span, bool) {
 	}
 	switch s[i : i+2] {
 	case "SK":
-		e := runEnd(s, i+2, isHex)
+		e := runEndMax(s, i+2, 33, isHex)
 		if e-i != 34 || (e < len(s) && isAlnum(s[e])) {
 			return span{}, false
 		}
@@ -345,7 +356,7 @@ func matchUpper(s string, i int) (span, bool) {
 		if s[i+2:i+4] != "za" {
 			return span{}, false
 		}
-		if e := runEnd(s, i, isB64URL); e-i == 39 {
+		if e := runEndMax(s, i, 40, isB64URL); e-i == 39 {
 			return span{start: i, end: e, rule: ruleGoogleAPIKey}, true
 		}
 		return span{}, false
