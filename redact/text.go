@@ -97,17 +97,18 @@ var trigger = func() (t [256]bool) {
 func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 	// The URL being scanned: its parameters are the URL rule's, and an
 	// '@' in its authority ends userinfo, not an email local part.
-	urlFrom, urlTo, authTo, queryAt := -1, -1, -1, -1
+	var u urlState // kept in memory: the hot loop needs its registers
+	u.from, u.to, u.auth, u.query = -1, -1, -1, -1
 	// Inside a URL, key=value and key: value apply to its path only
 	// (";SharedAccessKey=…" in a connection string, "/token:…"): the
 	// authority is userinfo's, the query and fragment are the URL rule's.
-	inURL := func(i int) bool { return urlFrom <= i && i < urlTo && (i < authTo || i >= queryAt) }
-	for i := 0; i < len(s); {
-		c := s[i]
-		if !trigger[c] {
-			i++
-			continue
+
+	for i := 0; ; {
+		i = skipClean(s, i)
+		if i >= len(s) {
+			break
 		}
+		c := s[i]
 		next := i + 1
 		switch {
 		case c == 'J':
@@ -146,7 +147,7 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 			}
 			dst, next = matchCards(s, i, dst)
 		case c == '=':
-			if i >= kvUntil || inURL(i) {
+			if i >= kvUntil || u.outsidePath(i) {
 				break
 			}
 			if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
@@ -156,24 +157,16 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 			}
 		case c == ':':
 			if strings.HasPrefix(s[i:], "://") {
-				if i < urlTo {
+				if i < u.to {
 					// A URL inside a URL (?next=https://…): its userinfo
 					// only; the parameters belong to the outer one.
-					dst = p.urlParts(s, i+3, urlTo, true, false, true, dst)
+					dst = p.urlParts(s, i+3, u.to, true, false, true, dst)
 					next = i + 3
 					break
 				}
 				end := urlEnd(s, i+3)
 				dst = p.urlSpans(s, i+3, end, false, dst)
-				urlFrom, urlTo = i, end
-				authTo = i + 3
-				for authTo < end && s[authTo] != '/' && s[authTo] != '?' && s[authTo] != '#' {
-					authTo++
-				}
-				queryAt = authTo + strings.IndexAny(s[authTo:end], "?#")
-				if queryAt < authTo {
-					queryAt = end
-				}
+				u.set(s, i, end)
 				next = i + 3 // the value rules still apply inside
 				break
 			}
@@ -183,7 +176,7 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 					break
 				}
 			}
-			if i >= kvUntil || inURL(i) {
+			if i >= kvUntil || u.outsidePath(i) {
 				// no key: value pairs in a URL's authority or query
 			} else if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
 				dst, next = append(dst, sp), n
@@ -200,7 +193,7 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 				}
 			}
 		case c == '@':
-			if urlFrom <= i && i < authTo {
+			if u.from <= i && i < u.auth {
 				break // the URL's userinfo
 			}
 			if sp, ok := matchDSN(s, i); ok {
@@ -222,6 +215,38 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 		i = next
 	}
 	return dst
+}
+
+// skipClean returns the index of the first trigger byte in s at or after
+// i, or len(s): the loop where clean text spends its time.
+func skipClean(s string, i int) int {
+	for i < len(s) && !trigger[s[i]] {
+		i++
+	}
+	return i
+}
+
+// urlState is where the URL being scanned lies in free text: from its
+// "://" to to; its authority ends at auth, its query or fragment starts at
+// query.
+type urlState struct{ from, to, auth, query int }
+
+func (u *urlState) set(s string, from, to int) {
+	u.from, u.to = from, to
+	u.auth = from + 3
+	for u.auth < to && s[u.auth] != '/' && s[u.auth] != '?' && s[u.auth] != '#' {
+		u.auth++
+	}
+	u.query = to
+	if q := strings.IndexAny(s[u.auth:to], "?#"); q >= 0 {
+		u.query = u.auth + q
+	}
+}
+
+// outsidePath reports whether i lies in the URL's authority, query or
+// fragment.
+func (u *urlState) outsidePath(i int) bool {
+	return u.from <= i && i < u.to && (i < u.auth || i >= u.query)
 }
 
 // patternSpans appends the matches of the custom patterns.
