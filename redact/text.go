@@ -95,14 +95,12 @@ var trigger = func() (t [256]bool) {
 // one left-to-right pass that stops only at trigger bytes. The key=value
 // rule applies only before kvUntil (URLString handles the query itself).
 func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
-	// The URL being scanned: its parameters are the URL rule's, and an
-	// '@' in its authority ends userinfo, not an email local part.
-	var u urlState // kept in memory: the hot loop needs its registers
+	// The URL being scanned: its parameters are the URL rule's, an '@' in
+	// its authority ends userinfo (not an email local part or a DSN), and
+	// key=value and key: value apply in its path only (";SharedAccessKey=…"
+	// in a connection string).
+	var u urlState
 	u.from, u.to, u.auth, u.query = -1, -1, -1, -1
-	// Inside a URL, key=value and key: value apply to its path only
-	// (";SharedAccessKey=…" in a connection string, "/token:…"): the
-	// authority is userinfo's, the query and fragment are the URL rule's.
-
 	for i := 0; ; {
 		i = skipClean(s, i)
 		if i >= len(s) {

@@ -231,14 +231,21 @@ func matchToken(s string, i int) (span, bool) {
 	if n == 32 && s[i] == '-' {
 		return matchMailchimp(s, j, i)
 	}
-	if n == 0 || n > tokenMaxPrefix || tokenLens[sepIndex(s[i])][s[i-1]]&(1<<n) == 0 {
-		if s[i] == '.' && (s[j] == 'h' || s[j] == 'd') {
-			return matchWebhook(s, j, i)
+	if n > 0 && n <= tokenMaxPrefix && tokenLens[sepIndex(s[i])][s[i-1]]&(1<<n) != 0 {
+		if sp, ok := matchPrefixed(s, j, i); ok {
+			return sp, true
 		}
-		return span{}, false
 	}
-	rules := tokenIndex[tokenKey{s[i], s[j:i]}]
-	for _, r := range rules {
+	if s[i] == '.' && n > 0 && (s[j] == 'h' || s[j] == 'd') {
+		return matchWebhook(s, j, i)
+	}
+	return span{}, false
+}
+
+// matchPrefixed matches a token of tokenRules whose prefix runs from j to
+// the separator at i.
+func matchPrefixed(s string, j, i int) (span, bool) {
+	for _, r := range tokenIndex[tokenKey{s[i], s[j:i]}] {
 		b := i + 1
 		if !strings.HasPrefix(s[b:], r.lit) {
 			continue
