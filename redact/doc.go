@@ -15,13 +15,15 @@
 // A value is redacted whatever it looks like when its key is sensitive
 // ([Policy.IsSensitiveKey]). Keys match regardless of case and separators
 // ("api_key", "apiKey", "API-KEY", "x-api-key"). The built-in keys are
-// password, passwd, pwd, passphrase, secret, token, access_token,
-// refresh_token, id_token, authorization, api_key, private_key,
-// client_secret, secret_key, session, session_id, cookie, set-cookie,
-// card_number, credit_card, cvv, cvc, ssn, jwt and credentials; add more
-// with [WithSensitiveKeys]. Besides, a key containing the whole word
-// password, passwd, secret or token matches ("auth_token", "DB_PASSWORD"),
-// while "tokens_used" and "secretary" do not.
+// password, passwd, pwd, pass, passphrase, passcode, secret, token,
+// access_token, refresh_token, id_token, authorization, api_key,
+// private_key, client_secret, client_assertion, secret_key, session,
+// session_id, session_key, cookie, set-cookie, card_number, credit_card,
+// cvv, cvc, pin, otp, totp, iban, bank_account, ssn, jwt, credentials,
+// account_key and shared_access_key; add more with [WithSensitiveKeys].
+// Besides, a key containing the whole word password, passwd, secret or
+// token matches ("auth_token", "DB_PASSWORD"), while "tokens_used",
+// "secretary", "passenger" and "pinned" do not.
 //
 // A key that is itself a secret (the value rules below find one in it: a
 // token, a JWT, "password=hunter2") becomes [KeyMask] and its value [Mask],
@@ -32,13 +34,19 @@
 //
 // Secrets under innocent keys and inside free text (messages, error
 // strings, panic values) are found by value rules: JWTs, Bearer and Basic
-// credentials, AWS access key IDs, GitHub, GitLab, Slack and Stripe tokens,
-// PEM private keys, card numbers (13 to 19 digits starting with 2 to 6 —
-// the Visa, Mastercard, American Express, Discover, JCB, UnionPay and
-// similar ranges — grouped by spaces or dashes, Luhn-checked), key=value and key: value pairs with a sensitive
-// key, and URLs with credentials or sensitive query parameters. Email and
-// IP addresses are opt-in ([WithEmailRule], [WithIPRule]); custom rules are
-// added with [WithPattern]. See [Policy.String].
+// credentials, AWS access key IDs, provider tokens with a distinctive
+// prefix (Google, GitHub, GitLab, Slack, Stripe, Twilio, SendGrid, npm,
+// PyPI, OpenAI, Anthropic, Heroku, Mailgun, Shopify, DigitalOcean, Vault,
+// Azure, Telegram and more), Slack and Discord webhook URLs, PEM private
+// keys, card numbers (13 to 19 digits starting with 2 to 6 — the Visa,
+// Mastercard, American Express, Discover, JCB, UnionPay and similar ranges
+// — grouped by spaces or dashes, Luhn-checked), key=value and key: value
+// pairs with a sensitive key (percent-encoded too), URLs with credentials
+// or sensitive query parameters, and the userinfo of scheme-less data
+// source names ("user:pw@tcp(db:3306)/app"). Email and IP addresses are
+// opt-in ([WithEmailRule], [WithIPRule]); custom rules are added with
+// [WithPattern]. See [Policy.String]; docs/redaction.md in the repository
+// lists every rule with its near-misses.
 //
 // # URLs and headers
 //
@@ -46,7 +54,8 @@
 // url.full: userinfo becomes "REDACTED:REDACTED@" and the values of
 // sensitive query parameters (AWSAccessKeyId, Signature, sig,
 // X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token,
-// X-Goog-Signature and the sensitive keys) become "REDACTED", without
+// X-Goog-Signature, key, code, code_verifier, assertion, SAMLResponse,
+// auth and the sensitive keys) become "REDACTED", without
 // reordering or re-encoding the rest. [WithDropQuery] drops the query.
 //
 // [Policy.Header] and [Policy.HeaderAttr] log headers: a deny list
@@ -90,8 +99,13 @@
 // Every redaction adds one to the counter otelkit.redact.count, whose
 // attribute rule is one of key, header, url_userinfo, url_query, jwt,
 // bearer, basic, aws_access_key, github_token, gitlab_token, slack_token,
-// stripe_key, private_key, card_number, email, ip, key_value, truncated, or
-// the name given to [WithPattern]. The counter comes from
+// stripe_key, private_key, card_number, email, ip, key_value, truncated,
+// google_api_key, google_oauth, webhook_url, twilio_key, sendgrid_key,
+// npm_token, pypi_token, ai_api_key, heroku_key, mailgun_key,
+// mailchimp_key, shopify_token, digitalocean_token, vault_token,
+// atlassian_token, azure_client_secret, telegram_token, age_secret_key,
+// saas_token, dsn_userinfo, percent_encoded, or the name given to
+// [WithPattern]. The counter comes from
 // [WithMeterProvider], or else from the global MeterProvider, looked up at
 // the first redaction.
 //

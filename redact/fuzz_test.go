@@ -28,6 +28,9 @@ func fuzzSeeds(f *testing.F) {
 		"https://u:p@h/?sig=x&a=1#access_token=y", "card 4111 1111 1111 1111", fakeJWT, fakeGitHub, fakePEM,
 		"map[password:x]", "[REDACTED]", "hmac:0123456789abcdef", "REDACTED:REDACTED@", "bob@example.com 10.0.0.1 ::1",
 		`body={\"password\":\"x\"}`, "token: \"unterminated", "-----BEGIN PRIVATE KEY-----", "Basic " + fakeBasic,
+		"admin:p@w:d@tcp(db:3306)/orders", "{DSN:u:p@[::1]:5432/x}", "next=%2Fa%3Fpassword%3Dx%26y%3D1", "AccountKey=a+b/c==;x=y",
+		"https://hooks.slack.com/services/T0/B0/FAKEfake0000", "x.atlasv1." + strings.Repeat("F", 60), "12345678:AA" + strings.Repeat("F", 33),
+		"abc8Q~" + strings.Repeat("F", 32), "sk-" + strings.Repeat("F0", 20), "SK" + strings.Repeat("0", 32), "AIza" + strings.Repeat("F", 35),
 	} {
 		f.Add(s)
 	}

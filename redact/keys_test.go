@@ -36,6 +36,21 @@ func TestIsSensitiveKey(t *testing.T) {
 		{"pin_code", true}, // user-added
 		{"PinCode", true},  // user-added, other spelling
 		{"user.pin-code", true},
+		{"pass", true},
+		{"db_pass", true},
+		{"otp", true},
+		{"totp", true},
+		{"pin", true},
+		{"card_pin", true},
+		{"cvc", true},
+		{"iban", true},
+		{"bank_account", true},
+		{"BankAccount", true},
+		{"ssn", true},
+		{"session_key", true},
+		{"client_assertion", true},
+		{"AccountKey", true},
+		{"SharedAccessKey", true},
 
 		// near misses that must survive
 		{"tokens_used", false},
@@ -49,6 +64,16 @@ func TestIsSensitiveKey(t *testing.T) {
 		{"cookie_count", false},
 		{"session_count", false},
 		{"pincode_region", false},
+		{"passenger", false},
+		{"pinned", false},
+		{"shipping", false},
+		{"spinner", false},
+		{"compass", false},
+		{"bypass", false},
+		{"cache_bypass", false},
+		{"pass_count", false},
+		{"bank_account_id", false},
+		{"otpauth_enabled", false},
 		{"", false},
 		{"_", false},
 	}

@@ -60,6 +60,8 @@ var defaultSensitiveKeys = []string{
 	"api_key", "apikey", "private_key", "client_secret", "secret_key",
 	"session", "session_id", "cookie", "set-cookie", "card_number", "credit_card",
 	"cvv", "cvc", "ssn", "jwt", "credentials",
+	"pass", "passcode", "otp", "totp", "pin", "iban", "bank_account",
+	"session_key", "client_assertion", "account_key", "shared_access_key",
 }
 
 var defaultDenyHeaders = []string{
@@ -131,12 +133,7 @@ func New(opts ...Option) *Policy {
 		p.hashKey = make([]byte, 32)
 		_, _ = rand.Read(p.hashKey)
 	}
-	rules := []string{
-		ruleKey, ruleHeader, ruleURLUserinfo, ruleURLQuery, ruleJWT,
-		ruleBearer, ruleBasic, ruleAWS, ruleGitHub, ruleGitLab, ruleSlack,
-		ruleStripe, rulePrivateKey, ruleCard, ruleEmail, ruleIP,
-		ruleKeyValue, ruleTruncated,
-	}
+	rules := slices.Clone(builtinRules)
 	for _, pt := range p.patterns {
 		rules = append(rules, pt.rule)
 	}

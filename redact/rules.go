@@ -24,6 +24,13 @@ func runEnd(s string, i int, ok func(byte) bool) int {
 	return i
 }
 
+// runEndMax is runEnd looking at n bytes at most: a rule that fails on a
+// run longer than it wants must not read the whole run, or hostile text
+// of repeated prefixes would cost quadratic time.
+func runEndMax(s string, i, n int, ok func(byte) bool) int {
+	return runEnd(s[:min(len(s), i+n)], i, ok)
+}
+
 // matchJWT matches header.payload.signature in base64url, the header
 // starting with "eyJ" (`{"`), at start.
 func matchJWT(s string, start int) (span, bool) {
@@ -133,69 +140,13 @@ func tokenStart(s string, i int) int {
 	return j
 }
 
-// matchUnderscoreToken matches the tokens whose prefix ends in "_", at that
-// underscore: GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) and Stripe
-// (sk_live_, sk_test_, rk_live_, rk_test_, whsec_).
-func matchUnderscoreToken(s string, i int) (span, bool) {
-	j := tokenStart(s, i)
-	if i-j > 6 || j == i {
-		return span{}, false
-	}
-	var bodyStart, min int
-	var ok func(byte) bool = isAlnum
-	var rule string
-	switch s[j:i] {
-	case "ghp", "gho", "ghu", "ghs", "ghr":
-		bodyStart, min, rule = i+1, 30, ruleGitHub
-	case "github":
-		if !strings.HasPrefix(s[i:], "_pat_") {
-			return span{}, false
-		}
-		bodyStart, min, rule, ok = i+5, 20, ruleGitHub, func(c byte) bool { return isAlnum(c) || c == '_' }
-	case "sk", "rk":
-		if !strings.HasPrefix(s[i:], "_live_") && !strings.HasPrefix(s[i:], "_test_") {
-			return span{}, false
-		}
-		bodyStart, min, rule = i+6, 10, ruleStripe
-	case "whsec":
-		bodyStart, min, rule = i+1, 20, ruleStripe
-	default:
-		return span{}, false
-	}
-	end := runEnd(s, bodyStart, ok)
-	if end-bodyStart < min {
-		return span{}, false
-	}
-	return span{start: j, end: end, rule: rule}, true
-}
-
-// matchDash matches, at a '-', a PEM private key block or a token whose
-// prefix ends in "-": GitLab (glpat-, gldt-, glrt-, …) and Slack (xoxb-,
-// xoxp-, xapp-, …).
+// matchDash matches, at a '-', a PEM private key block or a prefixed token
+// (see matchToken).
 func matchDash(s string, i int) (span, bool) {
 	if strings.HasPrefix(s[i:], "-----BEGIN ") {
 		return matchPEM(s, i)
 	}
-	j := tokenStart(s, i)
-	if i-j < 4 || i-j > 7 {
-		return span{}, false
-	}
-	var min int
-	var ok func(byte) bool
-	var rule string
-	switch s[j:i] {
-	case "glpat", "gldt", "glrt", "glptt", "glcbt", "gloas", "glft", "glimt", "glsoat", "glagent":
-		min, rule, ok = 20, ruleGitLab, isB64URL
-	case "xoxb", "xoxp", "xoxa", "xoxr", "xoxs", "xoxo", "xoxe", "xapp":
-		min, rule, ok = 10, ruleSlack, func(c byte) bool { return isAlnum(c) || c == '-' }
-	default:
-		return span{}, false
-	}
-	end := runEnd(s, i+1, ok)
-	if end-i-1 < min {
-		return span{}, false
-	}
-	return span{start: j, end: end, rule: rule}, true
+	return matchToken(s, i)
 }
 
 // matchPEM matches "-----BEGIN … PRIVATE KEY-----" through the matching END
@@ -440,4 +391,170 @@ func normalizeKeyLower(k string) string {
 		}
 	}
 	return k
+}
+
+// matchDSN matches the userinfo of a data source name without a scheme,
+// around the '@' at i: "user:password@tcp(host:3306)/db" (the
+// go-sql-driver/mysql form), "user:password@host:5432/db",
+// "user:password@[::1]:5432/db" and "user:password@/db". What follows the
+// '@' must be one of those addresses, so an email address
+// ("bob@example.com"), an scp-style remote ("git@github.com:org/repo.git")
+// or "a:b@c" in prose is left alone. The userinfo runs back from the '@' to
+// a space, quote, bracket, '=', ',', ';' or '|' (a password may hold ':',
+// '@' and '/'), and must have a ':' and a password after it; when it has
+// more than one ':', what comes before the last but one is a key ("DSN:" as
+// %+v prints a struct field) and is kept. Like URL userinfo, the user and
+// password become "REDACTED:REDACTED".
+func matchDSN(s string, i int) (span, bool) {
+	if !isDSNAddress(s, i+1) {
+		return span{}, false
+	}
+	t := i
+	for t > 0 && i-t < 256 && !isDSNStop(s[t-1]) {
+		t--
+	}
+	ui := s[t:i]
+	c := strings.LastIndexByte(ui, ':')
+	if c < 0 || c == len(ui)-1 {
+		return span{}, false
+	}
+	if k := strings.LastIndexByte(ui[:c], ':'); k >= 0 {
+		t += k + 1
+	}
+	if s[t:i] == URLMask+":"+URLMask {
+		return span{}, false
+	}
+	return span{start: t, end: i, rule: ruleDSN, kind: kindUserinfo}, true
+}
+
+func isDSNStop(c byte) bool {
+	return c <= ' ' || c == 0x7f || strings.IndexByte("\"'`<>=([{,;|\\", c) >= 0
+}
+
+// isDSNAddress reports whether a DSN's address starts at k: "/db",
+// "proto(…", "host:port" or "[v6]:port".
+func isDSNAddress(s string, k int) bool {
+	if k >= len(s) {
+		return false
+	}
+	if s[k] == '/' {
+		return k+1 < len(s) && isKeyChar(s[k+1])
+	}
+	var h int
+	if s[k] == '[' {
+		e := strings.IndexByte(s[k:min(len(s), k+48)], ']')
+		if e < 0 {
+			return false
+		}
+		h = k + e + 1
+	} else {
+		if e := runEnd(s, k, isAlnum); e > k && e-k <= 10 && e < len(s) && s[e] == '(' {
+			return true // tcp(…), unix(…)
+		}
+		h = runEnd(s, k, func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' })
+		if h == k {
+			return false
+		}
+	}
+	if h >= len(s) || s[h] != ':' {
+		return false
+	}
+	d := runEnd(s, h+1, isDigit)
+	return d-h-1 >= 1 && d-h-1 <= 5 && (d == len(s) || !isAlnum(s[d]))
+}
+
+// matchPercentKV matches the value of a percent-encoded pair
+// ("password%3Dhunter2", as in a URL-encoded form or a URL inside a query
+// value) at the '%' of "%3D" when the key is sensitive. The key may follow
+// an escape ("%26password%3D…"); the value ends at a delimiter, '&', or an
+// escaped delimiter ("%26", "%20", "%22", …).
+func (p *Policy) matchPercentKV(s string, i int) (span, bool) {
+	if len(s)-i < 4 || s[i+1] != '3' || (s[i+2] != 'D' && s[i+2] != 'd') {
+		return span{}, false
+	}
+	st := i
+	for st > 0 && i-st <= 64 && isKeyChar(s[st-1]) {
+		st--
+	}
+	if st >= 1 && s[st-1] == '%' && i-st > 2 {
+		st += 2 // the hex digits of the escape before the key
+	}
+	if st == i || !p.IsSensitiveKey(s[st:i]) {
+		return span{}, false
+	}
+	v := i + 3
+	if strings.HasPrefix(s[v:], Mask) {
+		return span{}, false
+	}
+	e := v
+	for e < len(s) && !isValueDelim(s[e]) && s[e] != '&' && !(s[e] == '%' && isEscapedDelim(s, e)) {
+		e++
+	}
+	if e == v || isMarker(s[v:e]) {
+		return span{}, false
+	}
+	return span{start: v, end: e, rule: rulePercentEncoded}, true
+}
+
+// isEscapedDelim reports whether the escape at i ("%XX") encodes a value
+// delimiter or '&'.
+func isEscapedDelim(s string, i int) bool {
+	if len(s)-i < 3 || !isHex(s[i+1]) || !isHex(s[i+2]) {
+		return false
+	}
+	b := unhex(s[i+1])<<4 | unhex(s[i+2])
+	return b == '&' || isValueDelim(b)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case isDigit(c):
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// matchTelegram matches a Telegram bot token ("<bot id>:AA<33 more>") at
+// its ':'.
+func matchTelegram(s string, i int) (span, bool) {
+	d := i
+	for d > 0 && i-d <= 10 && isDigit(s[d-1]) {
+		d--
+	}
+	if i-d < 8 || i-d > 10 || (d > 0 && isAlnum(s[d-1])) {
+		return span{}, false
+	}
+	if e := runEndMax(s, i+1, 36, isB64URL); e-i-1 == 35 && (e == len(s) || !isB64URL(s[e])) {
+		return span{start: d, end: e, rule: ruleTelegram}, true
+	}
+	return span{}, false
+}
+
+func isAzureChar(c byte) bool { return isAlnum(c) || c == '_' || c == '~' || c == '.' }
+
+func isAzureBody(c byte) bool { return isAzureChar(c) || c == '-' }
+
+// matchAzureSecret matches a Microsoft Entra ID (Azure AD) client secret
+// ("abc1Q~" and 31 to 34 more) at the '~' after its "Q".
+func matchAzureSecret(s string, i int) (span, bool) {
+	if i < 5 || s[i-1] != 'Q' || !isDigit(s[i-2]) {
+		return span{}, false
+	}
+	st := i - 5
+	for k := st; k < i-2; k++ {
+		if !isAzureChar(s[k]) {
+			return span{}, false
+		}
+	}
+	if st > 0 && isAzureChar(s[st-1]) {
+		return span{}, false
+	}
+	e := runEndMax(s, i+1, 35, isAzureBody)
+	if n := e - i - 1; n < 31 || n > 34 {
+		return span{}, false
+	}
+	return span{start: st, end: e, rule: ruleAzure}, true
 }

@@ -6,12 +6,15 @@ import (
 )
 
 // String returns s with every secret it contains replaced: JWTs, Bearer and
-// Basic credentials, AWS access key IDs, GitHub, GitLab, Slack and Stripe
-// tokens, PEM private keys, Luhn-valid card numbers, the values of
-// key=value and key: value pairs whose key is sensitive (quoted or not, so
-// JSON and Go's %+v output are covered), the userinfo and sensitive query
-// values of URLs, and, when enabled, email and IP addresses and custom
-// patterns.
+// Basic credentials, AWS access key IDs, prefixed provider tokens (GitHub,
+// GitLab, Slack, Stripe, Google, Twilio, SendGrid, npm, PyPI, OpenAI and
+// more), the secret part of webhook URLs, PEM private keys, Luhn-valid
+// card numbers, the values of key=value and key: value pairs whose key is
+// sensitive (quoted or not, so JSON and Go's %+v output are covered, and
+// percent-encoded), the userinfo and sensitive query values of URLs, the
+// userinfo of scheme-less DSNs ("user:pw@tcp(db:3306)/app" becomes
+// "REDACTED:REDACTED@tcp(db:3306)/app"), and, when enabled, email and IP
+// addresses and custom patterns.
 //
 // Clean text is returned as is, without allocating; the scan looks only at
 // bytes that can start a secret. String is idempotent: redacting its output
@@ -79,7 +82,7 @@ func (p *Policy) textPass(s string) (string, bool) {
 
 // trigger marks the bytes at which a secret can be recognised.
 var trigger = func() (t [256]bool) {
-	for _, c := range []byte("JBbA_-=:@") {
+	for _, c := range []byte("JBbAS_-.=:@%~") {
 		t[c] = true
 	}
 	for c := '0'; c <= '9'; c++ {
@@ -92,15 +95,18 @@ var trigger = func() (t [256]bool) {
 // one left-to-right pass that stops only at trigger bytes. The key=value
 // rule applies only before kvUntil (URLString handles the query itself).
 func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
-	// The URL being scanned: its parameters are the URL rule's, and an
-	// '@' in its authority ends userinfo, not an email local part.
-	urlFrom, urlTo, authTo := -1, -1, -1
-	for i := 0; i < len(s); {
-		c := s[i]
-		if !trigger[c] {
-			i++
-			continue
+	// The URL being scanned: its parameters are the URL rule's, an '@' in
+	// its authority ends userinfo (not an email local part or a DSN), and
+	// key=value and key: value apply in its path only (";SharedAccessKey=…"
+	// in a connection string).
+	var u urlState
+	u.from, u.to, u.auth, u.query = -1, -1, -1, -1
+	for i := 0; ; {
+		i = skipClean(s, i)
+		if i >= len(s) {
+			break
 		}
+		c := s[i]
 		next := i + 1
 		switch {
 		case c == 'J':
@@ -115,13 +121,13 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 			if sp, ok := matchAuthScheme(s, i); ok {
 				dst, next = append(dst, sp), sp.end
 			}
-		case c == 'A':
-			if sp, ok := matchAWS(s, i); ok {
+		case c == 'A' || c == 'S':
+			if sp, ok := matchUpper(s, i); ok {
 				dst, next = append(dst, sp), sp.end
 			}
-		case c == '_':
-			if sp, ok := matchUnderscoreToken(s, i); ok {
-				dst, next = append(dst, sp), sp.end
+		case c == '_' || c == '.':
+			if sp, ok := matchToken(s, i); ok {
+				dst, next = append(dst, sp), max(next, sp.end)
 			}
 		case c == '-':
 			if sp, ok := matchDash(s, i); ok {
@@ -139,7 +145,7 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 			}
 			dst, next = matchCards(s, i, dst)
 		case c == '=':
-			if i >= kvUntil || (urlFrom <= i && i < urlTo) {
+			if i >= kvUntil || u.outsidePath(i) {
 				break
 			}
 			if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
@@ -149,25 +155,27 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 			}
 		case c == ':':
 			if strings.HasPrefix(s[i:], "://") {
-				if i < urlTo {
+				if i < u.to {
 					// A URL inside a URL (?next=https://…): its userinfo
 					// only; the parameters belong to the outer one.
-					dst = p.urlParts(s, i+3, urlTo, true, false, true, dst)
+					dst = p.urlParts(s, i+3, u.to, true, false, true, dst)
 					next = i + 3
 					break
 				}
 				end := urlEnd(s, i+3)
 				dst = p.urlSpans(s, i+3, end, false, dst)
-				urlFrom, urlTo = i, end
-				authTo = i + 3
-				for authTo < end && s[authTo] != '/' && s[authTo] != '?' && s[authTo] != '#' {
-					authTo++
-				}
+				u.set(s, i, end)
 				next = i + 3 // the value rules still apply inside
 				break
 			}
-			if i >= kvUntil || (urlFrom <= i && i < urlTo) {
-				// no key: value pairs inside a URL's query
+			if i+2 < len(s) && s[i+1] == 'A' && s[i+2] == 'A' {
+				if sp, ok := matchTelegram(s, i); ok {
+					dst, next = append(dst, sp), sp.end
+					break
+				}
+			}
+			if i >= kvUntil || u.outsidePath(i) {
+				// no key: value pairs in a URL's authority or query
 			} else if sp, ok, n := p.matchKV(s, i, max(kvUntil, i+1)); ok {
 				dst, next = append(dst, sp), n
 				break
@@ -183,15 +191,60 @@ func (p *Policy) scan(s string, dst []span, kvUntil int) []span {
 				}
 			}
 		case c == '@':
-			if p.emails && !(urlFrom <= i && i < authTo) {
+			if u.from <= i && i < u.auth {
+				break // the URL's userinfo
+			}
+			if sp, ok := matchDSN(s, i); ok {
+				dst = append(dst, sp)
+			} else if p.emails {
 				if sp, ok := matchEmail(s, i); ok {
 					dst, next = append(dst, sp), sp.end
 				}
+			}
+		case c == '%':
+			if sp, ok := p.matchPercentKV(s, i); ok {
+				dst, next = append(dst, sp), sp.end
+			}
+		case c == '~':
+			if sp, ok := matchAzureSecret(s, i); ok {
+				dst, next = append(dst, sp), sp.end
 			}
 		}
 		i = next
 	}
 	return dst
+}
+
+// skipClean returns the index of the first trigger byte in s at or after
+// i, or len(s): the loop where clean text spends its time.
+func skipClean(s string, i int) int {
+	for i < len(s) && !trigger[s[i]] {
+		i++
+	}
+	return i
+}
+
+// urlState is where the URL being scanned lies in free text: from its
+// "://" to to; its authority ends at auth, its query or fragment starts at
+// query.
+type urlState struct{ from, to, auth, query int }
+
+func (u *urlState) set(s string, from, to int) {
+	u.from, u.to = from, to
+	u.auth = from + 3
+	for u.auth < to && s[u.auth] != '/' && s[u.auth] != '?' && s[u.auth] != '#' {
+		u.auth++
+	}
+	u.query = to
+	if q := strings.IndexAny(s[u.auth:to], "?#"); q >= 0 {
+		u.query = u.auth + q
+	}
+}
+
+// outsidePath reports whether i lies in the URL's authority, query or
+// fragment.
+func (u *urlState) outsidePath(i int) bool {
+	return u.from <= i && i < u.to && (i < u.auth || i >= u.query)
 }
 
 // patternSpans appends the matches of the custom patterns.

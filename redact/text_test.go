@@ -57,6 +57,18 @@ func TestString(t *testing.T) {
 		{"url in text", `Get "https://api.test/v1?page=2&access_token=abc": EOF`, `Get "https://api.test/v1?page=2&access_token=REDACTED": EOF`},
 		{"url userinfo", "dial postgres://app:pw@db:5432/x failed", "dial postgres://REDACTED:REDACTED@db:5432/x failed"},
 		{"several", "token=a1 and " + fakeGitHub, "token=[REDACTED] and [REDACTED]"},
+		{"dsn mysql", "open admin:pw0@tcp(db:3306)/orders: refused", "open REDACTED:REDACTED@tcp(db:3306)/orders: refused"},
+		{"dsn host port", "dial user:pw0@db:5432/app", "dial REDACTED:REDACTED@db:5432/app"},
+		{"dsn no host", "user:pw0@/dbname", "REDACTED:REDACTED@/dbname"},
+		{"dsn struct field kept", "{DSN:admin:pw0@tcp(db:3306)/x}", "{DSN:REDACTED:REDACTED@tcp(db:3306)/x}"},
+		{"dsn quoted", `sql: open "app:p@ss:w0rd@tcp(h:3306)/x"`, `sql: open "app:REDACTED:REDACTED@tcp(h:3306)/x"`},
+		{"dsn as value", "dsn=admin:pw0@tcp(db:3306)/orders", "dsn=REDACTED:REDACTED@tcp(db:3306)/orders"},
+		{"slack webhook", "post https://hooks.slack.com/services/T0000/B0000/FAKEfake0000FAKE: 404", "post https://hooks.slack.com/services/T0000/B0000/[REDACTED]: 404"},
+		{"percent encoded", "next=%2Fa%3Fpassword%3Dhunter2%26x%3D1", "next=%2Fa%3Fpassword%3D[REDACTED]%26x%3D1"},
+		{"pass key", "login bob pass=hunter2", "login bob pass=[REDACTED]"},
+		{"connection string", "AccountName=a;AccountKey=RkFLRQ==;EndpointSuffix=x", "AccountName=a;AccountKey=[REDACTED];EndpointSuffix=x"},
+		{"kv in url path", "sb://h.example/;SharedAccessKey=RkFLRQ==", "sb://h.example/;SharedAccessKey=[REDACTED]"},
+		{"terraform whole token", "t=FAKEfake00000A.atlasv1." + strings.Repeat("F", 60) + " ok", "t=[REDACTED] ok"},
 
 		// near misses that must survive
 		{"order number fails luhn", "order 4111111111111112 shipped", "order 4111111111111112 shipped"},
@@ -78,6 +90,9 @@ func TestString(t *testing.T) {
 		{"empty", "", ""},
 		{"time", "took 12:30:45", "took 12:30:45"},
 		{"already", "password=[REDACTED] sig=REDACTED", "password=[REDACTED] sig=REDACTED"},
+		{"email not dsn", "mail bob@example.com:25 ok", "mail bob@example.com:25 ok"},
+		{"scp not dsn", "git@github.com:org/repo.git", "git@github.com:org/repo.git"},
+		{"prose not dsn", "a:b@c", "a:b@c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +171,8 @@ func TestStringNoPanicOnOddInput(t *testing.T) {
 
 func TestStringLinearTime(t *testing.T) {
 	p := New(WithEmailRule(true), WithIPRule(true))
-	for _, unit := range []string{"eyJ", "://", "4 ", "a:", "a=", "@a", "ghp_", "xoxb-", "Bearer ", "1.", "\"k\":", "-----BEGIN ", "token=\"", "hmac:"} {
+	for _, unit := range []string{"eyJ", "://", "4 ", "a:", "a=", "@a", "ghp_", "xoxb-", "Bearer ", "1.", "\"k\":", "-----BEGIN ", "token=\"", "hmac:",
+		"-AIza", "-sk-", "abc1Q~", "12345678:AA", "a:b@/c", "password%3D", "x%3D", "SK0", ".hvs.", "hooks.slack.com/services/", "-ATATT3"} {
 		s := strings.Repeat(unit, 200_000/len(unit))
 		start := time.Now()
 		once := p.String(s)

@@ -5,12 +5,17 @@ import (
 	"strings"
 )
 
-// sensitiveParams are the query parameters that the OpenTelemetry semantic
-// conventions for url.full and url.query say to redact, matched without
-// regard to case. Parameters whose name is a sensitive key are redacted too.
+// sensitiveParams are the query parameters redacted besides those whose
+// name is a sensitive key, matched without regard to case: those the
+// OpenTelemetry semantic conventions for url.full and url.query name, and
+// those that carry a credential only as query parameters: Google's API key
+// (key), OAuth 2.0 authorization codes and PKCE verifiers (code,
+// code_verifier), JWT and SAML assertions (assertion, SAMLResponse) and
+// auth.
 var sensitiveParams = [...]string{
 	"AWSAccessKeyId", "Signature", "sig", "X-Amz-Signature",
 	"X-Amz-Credential", "X-Amz-Security-Token", "X-Goog-Signature",
+	"key", "code", "code_verifier", "assertion", "SAMLResponse", "auth",
 }
 
 // URL returns u as a string for logs and span attributes: userinfo becomes
@@ -192,7 +197,7 @@ func (p *Policy) isSensitiveParam(key string) bool {
 		}
 	}
 	for _, sp := range sensitiveParams {
-		if strings.EqualFold(key, sp) {
+		if len(sp) == len(key) && strings.EqualFold(key, sp) {
 			return true
 		}
 	}
