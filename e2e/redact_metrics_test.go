@@ -114,9 +114,12 @@ func TestRedactMetricsReachCollector(t *testing.T) {
 			if exemplar["api_key"] != "[REDACTED]" || exemplar["note"] != "[REDACTED]" || exemplar["route"] != nil {
 				t.Errorf("exemplar filtered attributes %v", exemplar)
 			}
-			// Keys are not scanned by the value rules yet (issue 14, point
-			// 2: redact.Policy.KeyValue): a token used as a key arrives.
-			t.Logf("a token used as an attribute key reached the collector: %v", strings.Contains(got, redactMetricKeyToken))
+			if strings.Contains(got, redactMetricKeyToken) {
+				t.Error("a token used as an attribute key reached the collector")
+			}
+			if exemplar["[REDACTED_KEY]"] != "[REDACTED]" {
+				t.Errorf("exemplar filtered attributes %v, want the secret key as [REDACTED_KEY]", exemplar)
+			}
 		})
 	}
 }

@@ -21,6 +21,10 @@ const (
 // badIDPreview bounds the part of an invalid ID that is logged.
 const badIDPreview = 64
 
+// badIDRedacted bounds the part of an invalid ID that is redacted before
+// its preview is cut from it.
+const badIDRedacted = 1024
+
 // validRequestID reports whether s may be used as a request ID as it is:
 // 1 to MaxRequestIDLength bytes, each one of A-Z a-z 0-9 and - _ . : / + = @ ; , ~
 // That covers UUIDs, hex and base64 IDs and the X-Amzn-Trace-Id format,
@@ -62,7 +66,7 @@ func newRequestID() string {
 // sanitizeRequestID returns a printable preview of an invalid ID for the
 // log: at most badIDPreview bytes, every byte outside the ID set replaced by
 // '?', and the original length when it was cut.
-func sanitizeRequestID(s string) string {
+func sanitizeRequestID(s string, length int) string {
 	n := min(len(s), badIDPreview)
 	b := make([]byte, 0, n+24)
 	for i := 0; i < n; i++ {
@@ -72,9 +76,9 @@ func sanitizeRequestID(s string) string {
 			b = append(b, '?')
 		}
 	}
-	if len(s) > n {
+	if length > n {
 		b = append(b, "...("...)
-		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = strconv.AppendInt(b, int64(length), 10)
 		b = append(b, " bytes)"...)
 	}
 	return string(b)
@@ -102,5 +106,8 @@ func (c *config) requestID(r *http.Request, fromProxy bool) (id, bad, reason str
 	default:
 		return v, "", ""
 	}
-	return newRequestID(), c.redact.String(sanitizeRequestID(v)), reason
+	// Redacted before it is sanitized and cut: replacing a DSN's '(' or a
+	// PEM block's newlines by '?', or cutting a token in two, would hide
+	// the secret from the rules, not from the log.
+	return newRequestID(), sanitizeRequestID(c.redact.String(v[:min(len(v), badIDRedacted)]), len(v)), reason
 }

@@ -161,8 +161,31 @@ func TestSanitizeRequestID(t *testing.T) {
 		{strings.Repeat("x", 100), strings.Repeat("x", 64) + "...(100 bytes)"},
 	}
 	for _, tt := range tests {
-		if got := sanitizeRequestID(tt.in); got != tt.want {
+		if got := sanitizeRequestID(tt.in, len(tt.in)); got != tt.want {
 			t.Errorf("sanitizeRequestID(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestRequestIDPreviewRedacted: a secret in a rejected ID is redacted
+// before the preview replaces its bytes or cuts it, which would hide it
+// from the rules (the '(' of a MySQL DSN, a token cut at the preview's end).
+func TestRequestIDPreviewRedacted(t *testing.T) {
+	cfg := newConfig(nil)
+	token := "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0000"
+	for _, tt := range []struct{ in, secret string }{
+		{"admin:FAKEpw0000@tcp(db:3306)/orders", "FAKEpw0000"},
+		{"Bearer FAKEbearer0000token", "FAKEbearer0000token"},
+		{strings.Repeat("x", 50) + " " + token, token[:13]},
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set(DefaultRequestIDHeader, tt.in)
+		_, bad, reason := cfg.requestID(req, false)
+		if reason == "" || bad == "" {
+			t.Fatalf("%q: accepted (bad %q, reason %q)", tt.in, bad, reason)
+		}
+		if strings.Contains(bad, tt.secret) {
+			t.Errorf("%q: preview %q shows %q", tt.in, bad, tt.secret)
 		}
 	}
 }
