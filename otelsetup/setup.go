@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"math"
 	"net"
@@ -438,6 +439,10 @@ func (t *Telemetry) installGlobals(c *config) {
 	}
 	prevTP, prevMP, prevLP := otel.GetTracerProvider(), otel.GetMeterProvider(), otel.GetLoggerProvider()
 	prevProp, prevSlog, prevEH := otel.GetTextMapPropagator(), slog.Default(), otel.GetErrorHandler()
+	// slog.SetDefault also points the log package at the handler, and
+	// setting the previous logger back does not undo that when it is slog's
+	// own default: log's output and flags are put back by hand.
+	prevLogOut, prevLogFlags := log.Writer(), log.Flags()
 
 	otel.SetTracerProvider(t.tp)
 	otel.SetMeterProvider(t.mp)
@@ -473,6 +478,8 @@ func (t *Telemetry) installGlobals(c *config) {
 			otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { fmt.Fprintln(os.Stderr, "otel:", err) }))
 		}
 		slog.SetDefault(prevSlog)
+		log.SetOutput(prevLogOut)
+		log.SetFlags(prevLogFlags)
 		owner.CompareAndSwap(t, nil)
 		return nil
 	})
