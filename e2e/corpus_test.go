@@ -32,7 +32,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/deps"
-	"github.com/otelkit/otelkit/httpmw"
 	"github.com/otelkit/otelkit/internal/secrettest"
 	"github.com/otelkit/otelkit/logbridge"
 	"github.com/otelkit/otelkit/otelsetup"
@@ -346,15 +345,7 @@ func corpusHTTP(t *testing.T, tel *otelsetup.Telemetry, secrets []secrettest.Sec
 	mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
 	})
-	srv := httptest.NewUnstartedServer(httpmw.New(mux, httpmw.WithLogger(tel.Logger("http")),
-		httpmw.WithTracerProvider(tel.TracerProvider()), httpmw.WithMeterProvider(tel.MeterProvider()),
-		httpmw.WithRedaction(tel.Redaction()), httpmw.WithSampling(tel.Sampling())))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = ln
-	srv.Start()
+	srv := startMiddlewareServer(t, tel, mux)
 	defer srv.Close()
 	hc := &http.Client{Timeout: 10 * time.Second}
 	defer hc.CloseIdleConnections()

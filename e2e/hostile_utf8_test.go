@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -140,15 +139,7 @@ func utf8HostileServer(t *testing.T, tel *otelsetup.Telemetry) *httptest.Server 
 			attribute.String("app.note", "\xff"+utf8Secret+"\xfe"))
 		_, _ = io.WriteString(w, "ok")
 	})
-	srv := httptest.NewUnstartedServer(httpmw.New(mux, httpmw.WithLogger(tel.Logger("http")),
-		httpmw.WithTracerProvider(tel.TracerProvider()), httpmw.WithMeterProvider(tel.MeterProvider()),
-		httpmw.WithRedaction(tel.Redaction()), httpmw.WithSampling(tel.Sampling())))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = ln
-	srv.Start()
+	srv := startMiddlewareServer(t, tel, mux)
 	t.Cleanup(srv.Close)
 	return srv
 }

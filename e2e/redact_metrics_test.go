@@ -3,9 +3,7 @@ package e2e
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otelkit/otelkit/httpmw"
 	"github.com/otelkit/otelkit/otelsetup"
 )
 
@@ -161,15 +158,7 @@ func TestRedactTraceStateReachesCollector(t *testing.T) {
 		seen <- trace.SpanContextFromContext(r.Context()).TraceState().String()
 		_, _ = io.WriteString(w, "ok")
 	})
-	srv := httptest.NewUnstartedServer(httpmw.New(mux, httpmw.WithLogger(tel.Logger("http")),
-		httpmw.WithTracerProvider(tel.TracerProvider()), httpmw.WithMeterProvider(tel.MeterProvider()),
-		httpmw.WithRedaction(tel.Redaction()), httpmw.WithSampling(tel.Sampling())))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = ln
-	srv.Start()
+	srv := startMiddlewareServer(t, tel, mux)
 	t.Cleanup(srv.Close)
 
 	sent := "vendor=" + redactTraceStateTok + ",dd=s:1;o:rum"
