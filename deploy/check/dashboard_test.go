@@ -79,6 +79,7 @@ type target struct {
 	RefID      string `json:"refId"`
 	Datasource *dsRef `json:"datasource"`
 	Expr       string `json:"expr"`
+	Exemplar   bool   `json:"exemplar"`
 }
 
 type dsRef struct {
@@ -401,6 +402,43 @@ func TestQueriesUseDocumentedMetrics(t *testing.T) {
 		if !used[n] {
 			t.Errorf("docs/stack.md lists %s, which no dashboard query or alert uses", n)
 		}
+	}
+}
+
+// TestLatencyPanelsShowExemplars: every Prometheus query of a histogram's
+// buckets asks for exemplars, so its panel links a point to its trace
+// (the data source's exemplarTraceIdDestinations).
+func TestLatencyPanelsShowExemplars(t *testing.T) {
+	dss := provisionedDatasources(t)
+	n := 0
+	for file, d := range loadDashboards(t) {
+		for _, p := range allPanels(d.Panels) {
+			for _, tg := range p.Targets {
+				ref := tg.Datasource
+				if ref == nil {
+					ref = p.Datasource
+				}
+				if ref == nil || dss[ref.UID].Type != "prometheus" {
+					continue
+				}
+				names, err := metricNames(tg.Expr)
+				if err != nil {
+					continue // TestQueriesUseDocumentedMetrics reports it
+				}
+				for _, m := range names {
+					if strings.HasSuffix(m, "_bucket") {
+						n++
+						if !tg.Exemplar {
+							t.Errorf("%s: panel %s query %s selects %s without \"exemplar\": true", file, p.Title, tg.RefID, m)
+						}
+						break
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no dashboard query selects a histogram's buckets")
 	}
 }
 
