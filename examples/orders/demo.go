@@ -59,7 +59,7 @@ func script(debugToken string) []step {
 		step{"validation error (400)", "POST", "/orders", `{"sku":"sku-1","qty":0}`, alice},
 		step{"no token (401)", "GET", "/orders/o-1009", "", nil},
 		step{"wrong token (401)", "GET", "/orders/o-1010", "", map[string]string{"Authorization": "Bearer wrong-token"}},
-		step{"dependency down after a retry (500)", "GET", "/orders/o-1011?fail=1", "", alice},
+		step{"dependency down after a retry (500, one CRITICAL record)", "GET", "/orders/o-1011?fail=1", "", alice},
 		step{"panic (500)", "GET", "/panic", "", alice},
 		step{"trusted debug (signed token)", "GET", "/orders/o-1012", "", with(map[string]string{"X-Debug-Log": debugToken})},
 		step{"untrusted debug (forged token)", "GET", "/orders/o-1013", "", with(map[string]string{"X-Debug-Log": "1999999999.forged-signature"})},

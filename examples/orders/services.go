@@ -15,6 +15,7 @@ import (
 
 	"github.com/otelkit/otelkit/deps"
 	"github.com/otelkit/otelkit/httpmw"
+	"github.com/otelkit/otelkit/logbridge"
 	"github.com/otelkit/otelkit/otelsetup"
 )
 
@@ -97,6 +98,11 @@ func (s *services) getOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	stock, err := s.stock(ctx, order["sku"].(string))
+	if errors.Is(err, errInventoryDown) {
+		// The retries are spent and no order can be answered without its
+		// stock: a human is needed now (the CriticalLogRecord alert).
+		s.log.Log(ctx, logbridge.LevelCritical, "inventory down after retries", "sku", order["sku"], "error", err)
+	}
 	if err != nil {
 		return fmt.Errorf("checking stock of %s: %w", order["sku"], err)
 	}
@@ -106,6 +112,10 @@ func (s *services) getOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 var errNotFound = errors.New("order not found")
+
+// errInventoryDown is a 5xx answer of inventory, after the deps client's
+// retries.
+var errInventoryDown = errors.New("inventory unavailable")
 
 // pricingPanic is a bug: its value carries a secret, which redaction keeps
 // out of the logs and the span.
@@ -157,6 +167,9 @@ func (s *services) stock(ctx context.Context, sku string) (int, error) {
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return 0, fmt.Errorf("%w: %s", errInventoryDown, resp.Status)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("inventory answered %s", resp.Status)
 	}
