@@ -94,8 +94,9 @@ func tryStartCollector(t testing.TB) (*collector, error) {
 }
 
 // startCollectorOn starts the receiver on the given addresses, for tests
-// whose exporters were pointed there before the collector existed.
-func startCollectorOn(grpcAddr, httpAddr string) (*collector, error) {
+// whose exporters were pointed there before the collector existed; tune,
+// if any, changes the receiver's configuration first (TLS, for one).
+func startCollectorOn(grpcAddr, httpAddr string, tune ...func(*otlpreceiver.Config)) (*collector, error) {
 	c := &collector{
 		GRPCAddr: grpcAddr,
 		HTTPAddr: httpAddr,
@@ -108,6 +109,9 @@ func startCollectorOn(grpcAddr, httpAddr string) (*collector, error) {
 	cfg := f.CreateDefaultConfig().(*otlpreceiver.Config)
 	cfg.Protocols.GRPC.GetOrInsertDefault().NetAddr.Endpoint = c.GRPCAddr
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = c.HTTPAddr
+	for _, f := range tune {
+		f(cfg)
+	}
 
 	// One receiver serves the three signals: the factory shares it per *Config, so the three
 	// Create calls return the same component, which starts and stops once.

@@ -54,6 +54,11 @@ type config struct {
 	headers                                       map[string]string
 	tracesHeaders, metricsHeaders, logsHeaders    map[string]string
 	timeout                                       time.Duration
+	tracesTimeout, metricsTimeout, logsTimeout    time.Duration
+	// otlpTLS holds the certificate files of the general OTLP settings
+	// and of each signal, in the order of otlpSignals; insecure likewise.
+	otlpTLS                                       [4]tlsFiles
+	insecure                                      [4]bool
 	tracesExporter, metricsExporter, logsExporter string
 	sampler, samplerArg                           string
 	propagators                                   string
@@ -315,15 +320,34 @@ var settings = []setting{
 	endpoint("exporter.traces_endpoint", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", func(c *config) *string { return &c.tracesEndpoint }),
 	endpoint("exporter.metrics_endpoint", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", func(c *config) *string { return &c.metricsEndpoint }),
 	endpoint("exporter.logs_endpoint", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", func(c *config) *string { return &c.logsEndpoint }),
-	str("exporter.protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", func(c *config) *string { return &c.protocol }, "http/protobuf", "grpc"),
-	str("exporter.traces_protocol", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", func(c *config) *string { return &c.tracesProtocol }, "http/protobuf", "grpc"),
-	str("exporter.metrics_protocol", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", func(c *config) *string { return &c.metricsProtocol }, "http/protobuf", "grpc"),
-	str("exporter.logs_protocol", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", func(c *config) *string { return &c.logsProtocol }, "http/protobuf", "grpc"),
+	str("exporter.protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", func(c *config) *string { return &c.protocol }, "http/protobuf", "http/json", "grpc"),
+	str("exporter.traces_protocol", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", func(c *config) *string { return &c.tracesProtocol }, "http/protobuf", "http/json", "grpc"),
+	str("exporter.metrics_protocol", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", func(c *config) *string { return &c.metricsProtocol }, "http/protobuf", "http/json", "grpc"),
+	str("exporter.logs_protocol", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", func(c *config) *string { return &c.logsProtocol }, "http/protobuf", "http/json", "grpc"),
 	keyValues("exporter.headers", "OTEL_EXPORTER_OTLP_HEADERS", func(c *config) *map[string]string { return &c.headers }, true),
 	keyValues("exporter.traces_headers", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", func(c *config) *map[string]string { return &c.tracesHeaders }, true),
 	keyValues("exporter.metrics_headers", "OTEL_EXPORTER_OTLP_METRICS_HEADERS", func(c *config) *map[string]string { return &c.metricsHeaders }, true),
 	keyValues("exporter.logs_headers", "OTEL_EXPORTER_OTLP_LOGS_HEADERS", func(c *config) *map[string]string { return &c.logsHeaders }, true),
 	millis("exporter.timeout", "OTEL_EXPORTER_OTLP_TIMEOUT", func(c *config) *time.Duration { return &c.timeout }),
+	millis("exporter.traces_timeout", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", func(c *config) *time.Duration { return &c.tracesTimeout }),
+	millis("exporter.metrics_timeout", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", func(c *config) *time.Duration { return &c.metricsTimeout }),
+	millis("exporter.logs_timeout", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", func(c *config) *time.Duration { return &c.logsTimeout }),
+	str("exporter.certificate", "OTEL_EXPORTER_OTLP_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[0].ca }),
+	str("exporter.client_certificate", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[0].cert }),
+	str("exporter.client_key", "OTEL_EXPORTER_OTLP_CLIENT_KEY", func(c *config) *string { return &c.otlpTLS[0].key }),
+	boolean("exporter.insecure", "OTEL_EXPORTER_OTLP_INSECURE", func(c *config) *bool { return &c.insecure[0] }),
+	str("exporter.traces_certificate", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[1].ca }),
+	str("exporter.traces_client_certificate", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[1].cert }),
+	str("exporter.traces_client_key", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", func(c *config) *string { return &c.otlpTLS[1].key }),
+	boolean("exporter.traces_insecure", "OTEL_EXPORTER_OTLP_TRACES_INSECURE", func(c *config) *bool { return &c.insecure[1] }),
+	str("exporter.metrics_certificate", "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[2].ca }),
+	str("exporter.metrics_client_certificate", "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[2].cert }),
+	str("exporter.metrics_client_key", "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", func(c *config) *string { return &c.otlpTLS[2].key }),
+	boolean("exporter.metrics_insecure", "OTEL_EXPORTER_OTLP_METRICS_INSECURE", func(c *config) *bool { return &c.insecure[2] }),
+	str("exporter.logs_certificate", "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[3].ca }),
+	str("exporter.logs_client_certificate", "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", func(c *config) *string { return &c.otlpTLS[3].cert }),
+	str("exporter.logs_client_key", "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", func(c *config) *string { return &c.otlpTLS[3].key }),
+	boolean("exporter.logs_insecure", "OTEL_EXPORTER_OTLP_LOGS_INSECURE", func(c *config) *bool { return &c.insecure[3] }),
 
 	str("traces.exporter", "OTEL_TRACES_EXPORTER", func(c *config) *string { return &c.tracesExporter }, "otlp", "console", "none"),
 	codeSampler(str("traces.sampler", "OTEL_TRACES_SAMPLER", func(c *config) *string { return &c.sampler },

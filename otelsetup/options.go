@@ -113,7 +113,9 @@ func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 // with [WithProtocol]("grpc") (https:// for TLS).
 func WithEndpoint(url string) Option { return byKey("WithEndpoint", "exporter.endpoint", url) }
 
-// WithProtocol sets the OTLP protocol: "http/protobuf" (the default) or "grpc".
+// WithProtocol sets the OTLP protocol: "http/protobuf" (the default),
+// "grpc", or "http/json" (traces only: the Go metric and log exporters
+// send protobuf only, so Setup fails when they are asked for JSON).
 func WithProtocol(p string) Option { return byKey("WithProtocol", "exporter.protocol", p) }
 
 // WithHeaders sets headers sent with every OTLP export. Their values are

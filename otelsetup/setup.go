@@ -160,7 +160,7 @@ func (t *Telemetry) buildTraces(ctx context.Context, c *config, res *resource.Re
 			exp = &consoleSpanExporter{w: console, json: c.logFormat == logbridge.FormatJSON}
 		default:
 			var err error
-			if exp, err = newSpanExporter(ctx, c, t.otlpClient(c)); err != nil {
+			if exp, err = newSpanExporter(ctx, c, t.otlpClient()); err != nil {
 				return err
 			}
 		}
@@ -253,7 +253,7 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 		var exp sdkmetric.Exporter = &consoleMetricExporter{w: console, json: c.logFormat == logbridge.FormatJSON}
 		if name == "otlp" {
 			var err error
-			if exp, err = newMetricExporter(ctx, c, t.otlpClient(c)); err != nil {
+			if exp, err = newMetricExporter(ctx, c, t.otlpClient()); err != nil {
 				return err
 			}
 		}
@@ -273,17 +273,17 @@ func (t *Telemetry) buildMetrics(ctx context.Context, c *config, res *resource.R
 	return nil
 }
 
-// otlpClient returns the HTTP client shared by the OTLP/HTTP exporters,
-// made on first use; Shutdown closes its idle connections.
-func (t *Telemetry) otlpClient(c *config) *http.Client {
-	if t.httpClient == nil {
-		t.httpClient = otlpHTTPClient(c)
+// otlpClient returns the transports shared by the OTLP/HTTP exporters,
+// made on first use; Shutdown closes their idle connections.
+func (t *Telemetry) otlpClient() *otlpTransports {
+	if t.otlpHTTP == nil {
+		t.otlpHTTP = &otlpTransports{}
 		t.finals = append(t.finals, func() error {
-			t.httpClient.CloseIdleConnections()
+			t.otlpHTTP.closeIdleConnections()
 			return nil
 		})
 	}
-	return t.httpClient
+	return t.otlpHTTP
 }
 
 func (t *Telemetry) servePrometheus(c *config) error {
@@ -322,7 +322,7 @@ func (t *Telemetry) buildLogs(ctx context.Context, c *config, res *resource.Reso
 	}
 	if exp == nil {
 		var err error
-		if exp, err = newLogExporter(ctx, c, t.otlpClient(c)); err != nil {
+		if exp, err = newLogExporter(ctx, c, t.otlpClient()); err != nil {
 			return false, err
 		}
 	}

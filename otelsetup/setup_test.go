@@ -105,7 +105,7 @@ func TestBadValues(t *testing.T) {
 		{"bad port", map[string]string{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://c:99999"}, "", nil, []string{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"}},
 		{"malformed headers, value hidden", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "fake-secret-no-equals"}, "", nil, []string{"OTEL_EXPORTER_OTLP_HEADERS", "value hidden"}},
 		{"negative interval", map[string]string{"OTEL_METRIC_EXPORT_INTERVAL": "-5"}, "", nil, []string{"OTEL_METRIC_EXPORT_INTERVAL", `"-5"`}},
-		{"bad protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "", nil, []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},
+		{"bad protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/xml"}, "", nil, []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},
 		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, "", nil, []string{"LOG_LEVEL", "loud"}},
 		{"bad logger levels", map[string]string{"LOG_LEVELS": "deps"}, "", nil, []string{"LOG_LEVELS"}},
 		{"bad propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,zipkin"}, "", nil, []string{"OTEL_PROPAGATORS", "zipkin"}},

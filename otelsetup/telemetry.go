@@ -48,7 +48,7 @@ type Telemetry struct {
 	finals     []func() error // run after them, in order
 	aborts     []abortable
 	admissions []*admission
-	httpClient *http.Client // of the OTLP/HTTP exporters
+	otlpHTTP   *otlpTransports // of the OTLP/HTTP exporters
 	reporter   *dropReporter
 
 	once        sync.Once
