@@ -35,6 +35,8 @@
 #
 # STACK_LIVE_CACHE: where binaries go (default ~/.cache/otelkit-stack-live).
 # LIVE_LOAD_SECONDS: how long load.sh runs (default 40).
+# LIVE_HOLD_SECONDS: keep everything running this long after the checks, to
+# look by hand (default 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,13 +53,21 @@ mkdir -p "$cache/bin"
 work=$(mktemp -d)
 log=$work/check.log
 pids=()
+# cleanup: TERM to every process started here, KILL to what is left after 15s.
 cleanup() {
-  local p
+  local p i alive
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for i in $(seq 1 60); do
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 1 ] || break
+    sleep 0.25
+  done
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 start=$SECONDS
 failed=()
@@ -157,7 +167,7 @@ write_configs() {
     -e "s|http://prometheus:9090|http://127.0.0.1:$prom|" \
     -e "s|http://loki:3100|http://127.0.0.1:$loki|" \
     deploy/collector/config.yaml >"$work/collector.yaml"
-  if grep -nE '0\.0\.0\.0|jaeger:|prometheus:9090|loki:|8888' "$work/collector.yaml" | grep -v '^\s*[0-9]*:\s*#'; then
+  if grep -nE '0\.0\.0\.0|[^/]jaeger:[0-9]|prometheus:9090|loki:3100|8888' "$work/collector.yaml" | grep -v '^\s*[0-9]*:\s*#'; then
     echo "collector config: an address was not rewritten (above)"
     return 1
   fi
@@ -296,6 +306,11 @@ check "live tests (deploy/check live_test.go: Jaeger and Prometheus APIs)" \
 check "collector logged no configuration or pipeline error" \
   bash -c "! grep -E '\"?level\"?[:=]\"?(error|fatal)' '$work/collector.log' | grep -v 'otlp_http/loki' | head -20 | grep ."
 
+if [ "${LIVE_HOLD_SECONDS:-0}" -gt 0 ]; then
+  echo "holding ${LIVE_HOLD_SECONDS}s: Jaeger http://127.0.0.1:$jaeger_http Prometheus http://127.0.0.1:$prom logs $work"
+  sleep "$LIVE_HOLD_SECONDS" &
+  wait $! || true
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'stack-live: %d check(s) failed in %ds\n' "${#failed[@]}" $((SECONDS - start))
   exit 1

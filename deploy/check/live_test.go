@@ -129,28 +129,44 @@ func TestLiveJaegerServices(t *testing.T) {
 }
 
 // TestLiveJaegerTraceTree: a request through orders to inventory is one
-// trace: orders server -> logical client "inventory GET" -> attempt client
-// "GET" -> inventory server; failed attempts and 5xx responses carry status
+// trace: orders server (root) -> its steps, if any -> logical client
+// "inventory GET" -> attempt client "GET" -> inventory server; failed attempts and 5xx responses carry status
 // ERROR, the status code and error.type.
 func TestLiveJaegerTraceTree(t *testing.T) {
 	base := liveURL(t, "LIVE_JAEGER_URL")
 	traces, _ := jaegerTracesOf(t, base, "orders")
-	var chains, failedAttempts, failedServer int
+	var both, chains, failedAttempts, failedServer int
 	for _, tr := range traces {
 		byID := map[string]jaegerSpan{}
 		for _, s := range tr.Spans {
 			byID[s.SpanID] = s
+		}
+		services := map[string]bool{}
+		linked := true
+		for _, s := range tr.Spans {
+			services[tr.Processes[s.ProcessID].ServiceName] = true
+			if _, ok := byID[s.parent()]; s.parent() != "" && !ok {
+				linked = false
+			}
+		}
+		if len(services) == 2 && linked {
+			both++
 		}
 		svc := func(s jaegerSpan) string { return tr.Processes[s.ProcessID].ServiceName }
 		for _, s := range tr.Spans {
 			if svc(s) == "inventory" && s.tag("span.kind") == "server" {
 				attempt, ok1 := byID[s.parent()]
 				logical, ok2 := byID[attempt.parent()]
+				// Between the logical client and the orders server span:
+				// the handler's steps (internal spans of orders), if any.
 				server, ok3 := byID[logical.parent()]
+				for hops := 0; ok3 && hops < 10 && svc(server) == "orders" && server.tag("span.kind") == "internal"; hops++ {
+					server, ok3 = byID[server.parent()]
+				}
 				if ok1 && ok2 && ok3 &&
 					attempt.OperationName == "GET" && attempt.tag("span.kind") == "client" && svc(attempt) == "orders" &&
-					logical.OperationName == "inventory GET" && svc(logical) == "orders" &&
-					server.tag("span.kind") == "server" && svc(server) == "orders" {
+					logical.OperationName == "inventory GET" && svc(logical) == "orders" && logical.tag("span.kind") == "internal" &&
+					server.tag("span.kind") == "server" && svc(server) == "orders" && server.parent() == "" {
 					chains++
 				}
 			}
@@ -173,8 +189,8 @@ func TestLiveJaegerTraceTree(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d traces of orders; %d with orders server -> inventory GET -> GET -> inventory server; %d failed attempts, %d orders 5xx server spans",
-		len(traces), chains, failedAttempts, failedServer)
+	t.Logf("%d traces of orders, %d span both services with every parent present; %d with orders server -> (steps) -> inventory GET -> GET -> inventory server; %d failed attempts, %d orders 5xx server spans",
+		len(traces), both, chains, failedAttempts, failedServer)
 	if chains == 0 {
 		t.Error("no trace has the tree orders server -> logical client \"inventory GET\" -> attempt client \"GET\" -> inventory server")
 	}
@@ -272,8 +288,11 @@ func withoutThreshold(q string) string {
 var liveNotDriven = map[string]string{
 	"otelcol_exporter_send_failed_spans":         "appears at the first failed span export",
 	"otelcol_exporter_send_failed_metric_points": "appears at the first failed metric export",
-	"otelkit_log_dropped_total":                  "appears at the first dropped log record",
-	"otelkit_telemetry_dropped_total":            "appears at the first dropped item",
+	// The run has no Loki (AGPL, not built here): the logs pipeline's Loki
+	// exporter retries (retry_on_failure, 5 minutes) before it counts a failure.
+	"otelcol_exporter_send_failed_log_records": "Loki is not run; counted once the exporter's retries give up",
+	"otelkit_log_dropped_total":                "appears at the first dropped log record",
+	"otelkit_telemetry_dropped_total":          "appears at the first dropped item",
 }
 
 func TestLiveDocumentedMetricsExist(t *testing.T) {
