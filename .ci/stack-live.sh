@@ -303,8 +303,15 @@ must "let exports and one collector scrape land" settle
 check "live tests (deploy/check live_test.go: Jaeger and Prometheus APIs)" \
   env LIVE_JAEGER_URL="http://127.0.0.1:$jaeger_http" LIVE_PROMETHEUS_URL="http://127.0.0.1:$prom" \
   bash -c 'cd deploy/check && go test -count=1 -run "^TestLive" -v ./... 2>&1 | grep -vE "^(=== RUN|=== PAUSE|=== CONT)"; exit ${PIPESTATUS[0]}'
-check "collector logged no configuration or pipeline error" \
-  bash -c "! grep -E '\"?level\"?[:=]\"?(error|fatal)' '$work/collector.log' | grep -v 'otlp_http/loki' | head -20 | grep ."
+# collector_clean: the collector's log (console encoding: time, level, ...
+# tab-separated) has no error but the Loki exporter's, which has no Loki.
+collector_clean() {
+  local errs
+  errs=$(grep -P '^\S+\t(error|fatal|panic|dpanic)\t' "$work/collector.log" | grep -v 'otlp_http/loki' || true)
+  [ -z "$errs" ] || { echo "$errs" | head -20; return 1; }
+}
+check "collector logged no error (but the Loki exporter's)" \
+  collector_clean
 
 if [ "${LIVE_HOLD_SECONDS:-0}" -gt 0 ]; then
   echo "holding ${LIVE_HOLD_SECONDS}s: Jaeger http://127.0.0.1:$jaeger_http Prometheus http://127.0.0.1:$prom logs $work"
