@@ -377,8 +377,10 @@ func TestLiveQueriesEvaluate(t *testing.T) {
 				why = n + " " + liveNotDriven[n]
 			}
 		}
-		if q.where == "alerts.yml: CriticalLogRecord" {
-			why = "nothing in the mix logs CRITICAL"
+		if why == "" && strings.Contains(q.expr, " offset ") {
+			// The ERROR-rate panel's threshold line: the stack is younger
+			// than the window it looks back to.
+			why = "it reads history from before the run (offset)"
 		}
 		if why == "" {
 			t.Errorf("%s: no data after the mix\n%s", q.where, q.expr)
