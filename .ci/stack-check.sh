@@ -29,21 +29,8 @@ trap 'rm -f "$log"' EXIT
 start=$SECONDS
 failed=()
 
-# check NAME CMD...: runs CMD, prints one line, and on failure its output.
-# CMD runs in this shell (so a function can set variables) with errexit off,
-# as in any `if`: the functions below return on their own failures.
-check() {
-  local name=$1
-  shift
-  local t0=$SECONDS
-  if "$@" >"$log" 2>&1; then
-    printf 'ok    %-66s %3ds\n' "$name" $((SECONDS - t0))
-  else
-    printf 'FAIL  %-66s %3ds\n' "$name" $((SECONDS - t0))
-    sed 's/^/      /' "$log"
-    failed+=("$name")
-  fi
-}
+# shellcheck source=check.sh
+. .ci/check.sh # the repository root is the working directory
 
 # --- tools -----------------------------------------------------------------
 

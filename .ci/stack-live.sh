@@ -71,18 +71,9 @@ trap 'exit 130' INT TERM
 
 start=$SECONDS
 failed=()
-check() {
-  local name=$1
-  shift
-  local t0=$SECONDS
-  if "$@" >"$log" 2>&1; then
-    printf 'ok    %-66s %3ds\n' "$name" $((SECONDS - t0))
-  else
-    printf 'FAIL  %-66s %3ds\n' "$name" $((SECONDS - t0))
-    sed 's/^/      /' "$log" | tail -n "${LIVE_LOG_LINES:-60}"
-    failed+=("$name")
-  fi
-}
+CHECK_LOG_LINES=${LIVE_LOG_LINES:-60}
+# shellcheck source=check.sh
+. .ci/check.sh # the repository root is the working directory
 # must NAME CMD...: a check the rest depends on; stops the run on failure.
 must() {
   check "$@"
