@@ -404,7 +404,8 @@ func normalizeKeyLower(k string) string {
 // '@' and '/'), and must have a ':' and a password after it; when it has
 // more than one ':', what comes before the last but one is a key ("DSN:" as
 // %+v prints a struct field) and is kept. Like URL userinfo, the user and
-// password become "REDACTED:REDACTED".
+// password become "REDACTED:REDACTED". The scan back reads at most 256
+// bytes, so a hostile run stays linear.
 func matchDSN(s string, i int) (span, bool) {
 	if !isDSNAddress(s, i+1) {
 		return span{}, false
@@ -421,7 +422,10 @@ func matchDSN(s string, i int) (span, bool) {
 	if k := strings.LastIndexByte(ui[:c], ':'); k >= 0 {
 		t += k + 1
 	}
-	if s[t:i] == URLMask+":"+URLMask {
+	// Already redacted. A suffix, not the whole userinfo: past the
+	// 256-byte bound the scan stops inside a longer run, and what it left
+	// before the mask must not make a second pass redact again.
+	if strings.HasSuffix(s[t:i], URLMask+":"+URLMask) {
 		return span{}, false
 	}
 	return span{start: t, end: i, rule: ruleDSN, kind: kindUserinfo}, true
