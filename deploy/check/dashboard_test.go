@@ -82,6 +82,34 @@ type target struct {
 	Exemplar   bool   `json:"exemplar"`
 }
 
+// promTarget is one dashboard query on a Prometheus data source.
+type promTarget struct {
+	file, panel string
+	target
+}
+
+// prometheusTargets returns every dashboard query whose data source (its
+// own, else its panel's) is a provisioned Prometheus one.
+func prometheusTargets(t *testing.T) []promTarget {
+	t.Helper()
+	dss := provisionedDatasources(t)
+	var out []promTarget
+	for file, d := range loadDashboards(t) {
+		for _, p := range allPanels(d.Panels) {
+			for _, tg := range p.Targets {
+				ref := tg.Datasource
+				if ref == nil {
+					ref = p.Datasource
+				}
+				if ref != nil && dss[ref.UID].Type == "prometheus" {
+					out = append(out, promTarget{file, p.Title, tg})
+				}
+			}
+		}
+	}
+	return out
+}
+
 type dsRef struct {
 	Type string `json:"type"`
 	UID  string `json:"uid"`
@@ -343,19 +371,10 @@ func TestQueriesUseDocumentedMetrics(t *testing.T) {
 		}
 	}
 
+	for _, tg := range prometheusTargets(t) {
+		check(tg.file+": panel "+tg.panel+" query "+tg.RefID, tg.Expr)
+	}
 	for file, d := range loadDashboards(t) {
-		for _, p := range allPanels(d.Panels) {
-			for _, tg := range p.Targets {
-				ref := tg.Datasource
-				if ref == nil {
-					ref = p.Datasource
-				}
-				if ref == nil || dss[ref.UID].Type != "prometheus" {
-					continue
-				}
-				check(file+": panel "+p.Title+" query "+tg.RefID, tg.Expr)
-			}
-		}
 		for _, v := range d.Templating.List {
 			if v.Datasource != nil && dss[v.Datasource.UID].Type == "prometheus" {
 				// label_values(metric, label) is Grafana's, not PromQL.
@@ -409,31 +428,19 @@ func TestQueriesUseDocumentedMetrics(t *testing.T) {
 // buckets asks for exemplars, so its panel links a point to its trace
 // (the data source's exemplarTraceIdDestinations).
 func TestLatencyPanelsShowExemplars(t *testing.T) {
-	dss := provisionedDatasources(t)
 	n := 0
-	for file, d := range loadDashboards(t) {
-		for _, p := range allPanels(d.Panels) {
-			for _, tg := range p.Targets {
-				ref := tg.Datasource
-				if ref == nil {
-					ref = p.Datasource
+	for _, tg := range prometheusTargets(t) {
+		names, err := metricNames(tg.Expr)
+		if err != nil {
+			continue // TestQueriesUseDocumentedMetrics reports it
+		}
+		for _, m := range names {
+			if strings.HasSuffix(m, "_bucket") {
+				n++
+				if !tg.Exemplar {
+					t.Errorf("%s: panel %s query %s selects %s without \"exemplar\": true", tg.file, tg.panel, tg.RefID, m)
 				}
-				if ref == nil || dss[ref.UID].Type != "prometheus" {
-					continue
-				}
-				names, err := metricNames(tg.Expr)
-				if err != nil {
-					continue // TestQueriesUseDocumentedMetrics reports it
-				}
-				for _, m := range names {
-					if strings.HasSuffix(m, "_bucket") {
-						n++
-						if !tg.Exemplar {
-							t.Errorf("%s: panel %s query %s selects %s without \"exemplar\": true", file, p.Title, tg.RefID, m)
-						}
-						break
-					}
-				}
+				break
 			}
 		}
 	}

@@ -323,18 +323,9 @@ type liveQuery struct{ where, expr string }
 func liveQueries(t *testing.T) []liveQuery {
 	t.Helper()
 	var out []liveQuery
-	dss := provisionedDatasources(t)
-	for file, d := range loadDashboards(t) {
-		for _, p := range allPanels(d.Panels) {
-			for _, tg := range p.Targets {
-				ref := tg.Datasource
-				if ref == nil {
-					ref = p.Datasource
-				}
-				if ref != nil && dss[ref.UID].Type == "prometheus" && tg.Expr != "" {
-					out = append(out, liveQuery{file + ": " + p.Title + " " + tg.RefID, liveVars(tg.Expr)})
-				}
-			}
+	for _, tg := range prometheusTargets(t) {
+		if tg.Expr != "" {
+			out = append(out, liveQuery{tg.file + ": " + tg.panel + " " + tg.RefID, liveVars(tg.Expr)})
 		}
 	}
 	var rules struct {
